@@ -1,0 +1,51 @@
+# ConvLab: one command to run the app, one to test it.
+#   make run    install into .venv and start the app on http://localhost:8501
+#   make test   install what the tests need (Debian's chromium included) and run every test
+#   make bench  benchmark the engine against NumPy and PyTorch CPU
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+# Numba owns the cores; a second BLAS thread pool beside it makes everything slower.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 2
+
+.PHONY: run test bench loadtest install install-test chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: tests/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r tests/requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test chromium
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
+	  --browser.gatherUsageStats false
+
+test: install-test
+	$(PY) -m pytest -q tests
+
+bench: install-test
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) tests/benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

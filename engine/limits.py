@@ -1,0 +1,40 @@
+"""Limits a teacher can set for a shared server, read from environment variables.
+
+    CONVLAB_MAX_TRAINING_RUNS   training runs at once on the server (default 4)
+    CONVLAB_MAX_RUN_SECONDS     longest a single training run may take (default 300)
+    CONVLAB_MAX_UPLOAD_MB       largest image upload accepted (default 10)
+    CONVLAB_MAX_IMAGE_SIDE      uploads are downscaled so that no side exceeds this (default 512)
+    CONVLAB_IDLE_MINUTES        a session's training run is dropped after this idle time (default 30)
+"""
+
+import os
+from dataclasses import dataclass
+
+
+def _int_from_env(name, default, minimum=1):
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return max(value, minimum)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_training_runs: int
+    max_run_seconds: int
+    max_upload_mb: int
+    max_image_side: int
+    idle_minutes: int
+
+
+def current_limits():
+    """The limits in force now (environment variables are read on every call)."""
+    return Limits(
+        max_training_runs=_int_from_env("CONVLAB_MAX_TRAINING_RUNS", 4),
+        max_run_seconds=_int_from_env("CONVLAB_MAX_RUN_SECONDS", 300),
+        max_upload_mb=_int_from_env("CONVLAB_MAX_UPLOAD_MB", 10),
+        max_image_side=_int_from_env("CONVLAB_MAX_IMAGE_SIDE", 512, minimum=16),
+        idle_minutes=_int_from_env("CONVLAB_IDLE_MINUTES", 30),
+    )
