@@ -1,0 +1,1 @@
+"""Shared view code for the pages: drawing, layout helpers and the lesson list."""

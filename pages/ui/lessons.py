@@ -1,0 +1,61 @@
+"""The lessons in the order a course meets them: used by app.py's navigation and the home page."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    section: str
+    path: str  # relative to the repository root, e.g. "pages/conv1d.py"
+    title: str
+    icon: str
+    teaches: str
+
+    @property
+    def url_path(self):
+        """The URL path Streamlit gives the page: its file name without .py."""
+        return Path(self.path).stem
+
+    @property
+    def exists(self):
+        return (ROOT / self.path).exists()
+
+
+LESSONS = [
+    Lesson("Start", "pages/home.py", "Welcome", "🏠",
+           "What ConvLab teaches and where to start."),
+    Lesson("Convolution", "pages/conv1d.py", "1D convolution", "〰️",
+           "Slide a flipped kernel along a signal and add up the products."),
+    Lesson("Convolution", "pages/filter2d.py", "Image filters", "🖼️",
+           "Blur, sharpen and find edges with a 2D kernel; convolution against cross-correlation."),
+    Lesson("Convolution", "pages/stride_padding.py", "Stride, padding, dilation", "📐",
+           "The output-size formula with your numbers, and the settings that do not fit."),
+    Lesson("Convolution", "pages/volumes.py", "Volumes and many filters", "🧊",
+           "RGB inputs, many filters, output volumes and why weight sharing saves parameters."),
+    Lesson("Convolution", "pages/layer_calculator.py", "Layer calculator", "🧮",
+           "Stack layers and see every output shape and parameter count, from LeNet-5 to VGG-16."),
+    Lesson("Inside a CNN", "pages/activations.py", "Activations", "📈",
+           "Sigmoid, tanh and ReLU, their slopes, and the vanishing gradient."),
+    Lesson("Inside a CNN", "pages/pooling.py", "Pooling", "🔽",
+           "Max, average and other pools, where their gradient goes, and what they forgive."),
+    Lesson("Inside a CNN", "pages/backprop.py", "Backpropagation", "🔁",
+           "Step a computation graph forward and backward, and check gradients numerically."),
+    Lesson("Inside a CNN", "pages/receptive_field.py", "Receptive fields", "🎯",
+           "Click a unit and see which pixels of the digit it can see."),
+    Lesson("Train", "pages/train.py", "Train on digits", "🏋️",
+           "Train a CNN on handwritten digits live and look inside it."),
+    Lesson("Train", "pages/draw.py", "Draw a digit", "✏️",
+           "Draw a digit and watch every layer of the network respond."),
+    Lesson("Train", "pages/compare.py", "Compare runs", "⚖️",
+           "Change one setting, train again and compare the curves."),
+    Lesson("Practice", "pages/check_yourself.py", "Check yourself", "✅",
+           "Predict the answer, then reveal it: questions made from your own settings."),
+]
+
+
+def available_lessons():
+    """The lessons whose page file exists, in course order."""
+    return [lesson for lesson in LESSONS if lesson.exists]

@@ -1,0 +1,40 @@
+"""Fixtures for the browser tests (helpers live in browser_helpers.py).
+
+    app_server   base URL of a running `streamlit run app.py` (one per test session)
+    browser      headless Debian Chromium driven by Playwright
+    page         a fresh Playwright page (1280x900)
+"""
+
+from pathlib import Path
+
+import pytest
+
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    port = free_port()
+    proc = start_server(port)
+    yield f"http://127.0.0.1:{port}"
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
