@@ -11,7 +11,7 @@ PORT   ?= 8501
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 2
 
-.PHONY: run test bench loadtest install install-test chromium clean
+.PHONY: run test bench loadtest install install-test system-packages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,16 @@ $(VENV)/.installed-test: tests/requirements.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test chromium
+install-test: $(VENV)/.installed-test system-packages
 
-# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
-chromium:
-	@test -x /usr/bin/chromium || { \
+# Browser tests drive Debian's Chromium (Playwright never downloads a browser of its own);
+# the multi-server test puts nginx in front of two app processes.
+system-packages:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx-light >/dev/null; \
+	fi
 
 run: install
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
@@ -45,6 +48,9 @@ test: install-test
 bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) tests/benchmarks/bench_engine.py
+
+loadtest: install-test
+	$(PY) tests/loadtest/loadtest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
