@@ -1,0 +1,111 @@
+"""Pooling: max, average, min, sum and L2 over F x F windows, with their gradients.
+
+x: (N, C, H, W) -> out: (N, C, H', W') with H' = floor((H - F) / S) + 1 and the stride S
+defaulting to the window size F (windows side by side). When the windows do not tile the
+input exactly, the last rows and columns that no window reaches are left out, as a
+convolution without padding would. With S < F the windows overlap, and in the backward
+pass an input in several windows adds up the gradients of all of them.
+
+Max and min send each window's gradient to the one input that won (the first in reading
+order on ties); average spreads it evenly; sum copies it to every input; L2 sends x / ||x||.
+"""
+
+import numpy as np
+
+from engine import _kernels_pool as K
+from engine.conv import _as_float_array, _check_finite, _pair
+from engine.shapes import window_output_size
+
+
+def _setup(x, size, stride):
+    x = _as_float_array(x, "input")
+    if x.ndim != 4:
+        hint = " (for one grid of shape (H, W) use x[None, None])" if x.ndim == 2 else ""
+        raise ValueError(f"the input must have 4 axes (batch, channels, height, width), not {x.ndim}{hint}")
+    fh, fw = _pair(size, "pool size", 1)
+    sh, sw = _pair(stride if stride is not None else (fh, fw), "stride", 1)
+    h, w = x.shape[2], x.shape[3]
+    if fh > h or fw > w:
+        raise ValueError(f"a {fh}x{fw} pooling window does not fit in a {h}x{w} input")
+    ho = window_output_size(h, fh, sh)
+    wo = window_output_size(w, fw, sw)
+    return np.ascontiguousarray(x), (fh, fw), (sh, sw), (ho, wo)
+
+
+def _forward(x, size, stride, kind):
+    x, (fh, fw), (sh, sw), (ho, wo) = _setup(x, size, stride)
+    _check_finite(x, "input")
+    out = np.empty(x.shape[:2] + (ho, wo), dtype=x.dtype)
+    arg = np.empty(out.shape, dtype=np.int32)
+    K.pool_forward(x, fh, fw, sh, sw, kind, out, arg)
+    return out, arg
+
+
+def _backward(dy, x, size, stride, kind):
+    x, (fh, fw), (sh, sw), (ho, wo) = _setup(x, size, stride)
+    dy = np.ascontiguousarray(np.asarray(dy, dtype=x.dtype))
+    if dy.shape != x.shape[:2] + (ho, wo):
+        raise ValueError(f"the upstream gradient must have the pooled shape {x.shape[:2] + (ho, wo)}, not {dy.shape}")
+    out, arg = _forward(x, size, stride, kind)
+    dx = np.zeros_like(x)
+    K.pool_backward(dy, x, out, arg, fh, fw, sh, sw, kind, dx)
+    return dx
+
+
+def max_pool2d(x, size=2, stride=None):
+    """The largest value in each window. x: (N, C, H, W) -> (N, C, H', W')."""
+    return _forward(x, size, stride, K.MAX)[0]
+
+
+def max_pool2d_backward(dy, x, size=2, stride=None):
+    """dx: each window's gradient goes to the input that was the maximum."""
+    return _backward(dy, x, size, stride, K.MAX)
+
+
+def max_pool2d_argmax(x, size=2, stride=None):
+    """Where each window's maximum sits: (rows, cols), each (N, C, H', W'), in input coordinates."""
+    x, (fh, fw), (sh, sw), (ho, wo) = _setup(x, size, stride)
+    _, arg = _forward(x, size, stride, K.MAX)
+    rows = arg // fw + (np.arange(ho) * sh)[:, None]
+    cols = arg % fw + (np.arange(wo) * sw)[None, :]
+    return rows, cols
+
+
+def avg_pool2d(x, size=2, stride=None):
+    """The mean of each window."""
+    return _forward(x, size, stride, K.AVG)[0]
+
+
+def avg_pool2d_backward(dy, x, size=2, stride=None):
+    """dx: each window's gradient split evenly over its F*F inputs."""
+    return _backward(dy, x, size, stride, K.AVG)
+
+
+def min_pool2d(x, size=2, stride=None):
+    """The smallest value in each window."""
+    return _forward(x, size, stride, K.MIN)[0]
+
+
+def min_pool2d_backward(dy, x, size=2, stride=None):
+    """dx: each window's gradient goes to the input that was the minimum."""
+    return _backward(dy, x, size, stride, K.MIN)
+
+
+def sum_pool2d(x, size=2, stride=None):
+    """The sum of each window."""
+    return _forward(x, size, stride, K.SUM)[0]
+
+
+def sum_pool2d_backward(dy, x, size=2, stride=None):
+    """dx: each window's gradient copied to all of its inputs."""
+    return _backward(dy, x, size, stride, K.SUM)
+
+
+def l2_pool2d(x, size=2, stride=None):
+    """The Euclidean norm sqrt(sum x^2) of each window."""
+    return _forward(x, size, stride, K.L2)[0]
+
+
+def l2_pool2d_backward(dy, x, size=2, stride=None):
+    """dx: x / ||x|| times each window's gradient (zero for an all-zero window)."""
+    return _backward(dy, x, size, stride, K.L2)
