@@ -1,0 +1,110 @@
+"""Named kernels for image filtering, as float32 (F, F) arrays.
+
+    >>> from engine import filters
+    >>> filters.sobel_x()
+    array([[-1.,  0.,  1.],
+           [-2.,  0.,  2.],
+           [-1.,  0.,  1.]], dtype=float32)
+"""
+
+import numpy as np
+
+
+def _odd_size(size):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
+        raise ValueError(f"the kernel size must be an odd whole number such as 3 or 5, not {size!r}")
+    return int(size)
+
+
+def _k(rows):
+    return np.array(rows, dtype=np.float32)
+
+
+def identity(size=3):
+    """1 at the centre: the output is the input."""
+    size = _odd_size(size)
+    k = np.zeros((size, size), np.float32)
+    k[size // 2, size // 2] = 1
+    return k
+
+
+def box(size=3):
+    """Every weight 1/F^2: the mean of the window, a blur."""
+    size = _odd_size(size)
+    return np.full((size, size), 1 / size**2, np.float32)
+
+
+def gaussian(size=5, sigma=1.0):
+    """A Gaussian bell exp(-(r^2) / 2 sigma^2), normalised to sum 1: a smooth blur."""
+    size = _odd_size(size)
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, not {sigma}")
+    r = np.arange(size) - size // 2
+    g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
+    return (g / g.sum()).astype(np.float32)
+
+
+def sharpen():
+    """The centre minus its four neighbours, plus the centre again: edges stand out."""
+    return _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+
+
+def sobel_x():
+    """Horizontal change (vertical edges), smoothed across rows with weights 1, 2, 1."""
+    return _k([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+
+
+def sobel_y():
+    """Vertical change (horizontal edges)."""
+    return sobel_x().T.copy()
+
+
+def prewitt_x():
+    """Horizontal change with equal weights across rows."""
+    return _k([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
+
+
+def prewitt_y():
+    """Vertical change with equal weights across columns."""
+    return prewitt_x().T.copy()
+
+
+def laplacian():
+    """Second derivative in both directions: zero on flat and evenly sloped areas."""
+    return _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+
+
+def emboss():
+    """Light from the top left: a relief effect."""
+    return _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+
+
+def x_kernel():
+    """The lectures' 3x3 X-shaped kernel."""
+    return _k([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
+
+
+def gabor(size=15, theta=0.0, wavelength=6.0, sigma=3.0, gamma=0.5, psi=0.0):
+    """A Gabor filter: a cosine wave of this wavelength (pixels) at angle theta (radians),
+    under a Gaussian envelope of width sigma and aspect ratio gamma; psi shifts the phase.
+    It answers to stripes of one orientation and spacing, like early visual neurons."""
+    size = _odd_size(size)
+    if not wavelength > 0 or not sigma > 0 or not gamma > 0:
+        raise ValueError("wavelength, sigma and gamma must all be positive")
+    r = np.arange(size) - size // 2
+    y, x = np.meshgrid(r, r, indexing="ij")
+    xr = x * np.cos(theta) + y * np.sin(theta)
+    yr = -x * np.sin(theta) + y * np.cos(theta)
+    g = np.exp(-(xr**2 + gamma**2 * yr**2) / (2 * sigma**2)) * np.cos(2 * np.pi * xr / wavelength + psi)
+    return g.astype(np.float32)
+
+
+NAMES = ["identity", "box", "gaussian", "sharpen", "sobel_x", "sobel_y", "prewitt_x",
+         "prewitt_y", "laplacian", "emboss", "gabor", "x_kernel"]
+
+
+def by_name(name, **params):
+    """The named kernel, e.g. by_name('gaussian', size=5, sigma=1.5)."""
+    if name not in NAMES:
+        raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(NAMES)}")
+    return globals()[name](**params)

@@ -1,0 +1,24 @@
+"""engine.nn: layers, Sequential models, losses, optimizers and training.
+
+    >>> from engine import nn
+    >>> model = nn.digit_net()
+    >>> opt = nn.Adam(model, lr=1e-3)
+    >>> loss = nn.train_step(model, opt, x_batch, y_batch)   # doctest: +SKIP
+"""
+
+from engine.nn.layers import (
+    Module, Conv2D, MaxPool2D, AvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout,
+    BatchNorm2D, BatchNorm1D, Flatten, Dense,
+)
+from engine.nn.model import Sequential
+from engine.nn.losses import softmax, softmax_cross_entropy, mse
+from engine.nn.optim import SGD, RMSprop, Adam
+from engine.nn.train import NonFiniteLossError, train_step, evaluate
+from engine.nn.zoo import digit_net
+
+__all__ = [
+    "Module", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
+    "Dropout", "BatchNorm2D", "BatchNorm1D", "Flatten", "Dense", "Sequential", "softmax",
+    "softmax_cross_entropy", "mse", "SGD", "RMSprop", "Adam", "NonFiniteLossError",
+    "train_step", "evaluate", "digit_net",
+]

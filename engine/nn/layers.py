@@ -1,0 +1,404 @@
+"""Layers of a CNN. Each has forward(x, training=True) and backward(dy), and keeps its
+parameters and their gradients in plain dicts `params` and `grads` with the same keys.
+
+Gradients accumulate (+=) until zero_grad(), as in micrograd and PyTorch. forward keeps in
+`self.cache` only what backward needs; backward before forward raises a clear error.
+Shapes: images x: (N, C, H, W); vectors x: (N, D).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from engine import _kernels_pool as KP
+from engine import pool as P
+from engine.conv import conv2d, conv2d_backward, _resolve_padding, _pair
+from engine.shapes import window_output_size
+
+
+class Module:
+    """Base class: parameters, gradients, zero_grad, dtype conversion and a readable name."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}  # state that is saved but not trained (batch-norm running statistics)
+        self.cache = None
+
+    def parameters(self):
+        """(name, value, gradient) for every trainable array."""
+        return [(k, self.params[k], self.grads[k]) for k in self.params]
+
+    def zero_grad(self):
+        for g in self.grads.values():
+            g[...] = 0
+
+    @property
+    def n_params(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    def astype(self, dtype):
+        for d in (self.params, self.buffers):
+            for k in d:
+                d[k] = d[k].astype(dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        return self
+
+    def config(self):
+        """Constructor arguments, for saving the architecture as JSON."""
+        return {}
+
+    def output_shape(self, in_shape):
+        """Shape of one output (without the batch axis) for one input of shape in_shape."""
+        return tuple(in_shape)
+
+    def _need_cache(self):
+        if self.cache is None:
+            raise RuntimeError(f"{self.name}: call forward before backward")
+        return self.cache
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return self.name
+
+
+def _init_param(shape, fan_in, rng, dtype):
+    """He initialisation, suited to ReLU: N(0, 2 / fan_in)."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+
+class Conv2D(Module):
+    """Convolution layer (cross-correlation). x: (N, in_ch, H, W) -> (N, out_ch, H', W'),
+    H' = floor((H + 2P - F) / S) + 1; 'same' padding keeps H' = ceil(H / S).
+
+    params: w (out_ch, in_ch, size, size), b (out_ch,); F*F*in_ch*out_ch + out_ch numbers.
+    """
+
+    class Cache(NamedTuple):
+        x: np.ndarray  # (N, C, H, W), the input, needed for dw
+
+    def __init__(self, in_ch, out_ch, size, stride=1, padding=0, seed=None, dtype=np.float32):
+        super().__init__()
+        for what, v in (("input channels", in_ch), ("filters", out_ch), ("kernel size", size)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"the number of {what} must be a whole number of at least 1, not {v!r}")
+        self.in_ch, self.out_ch, self.size = int(in_ch), int(out_ch), int(size)
+        self.stride, self.padding = stride, padding
+        _pair(stride, "stride", 1)
+        rng = np.random.default_rng(seed)
+        self.params = {
+            "w": _init_param((out_ch, in_ch, size, size), in_ch * size * size, rng, dtype),
+            "b": np.zeros(out_ch, dtype=dtype),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x, training=True):
+        out = conv2d(x, self.params["w"], self.params["b"], self.stride, self.padding)
+        self.cache = self.Cache(x)
+        return out
+
+    def backward(self, dy):
+        (x,) = self._need_cache()
+        dx, dw, db = conv2d_backward(dy, x, self.params["w"], self.stride, self.padding)
+        self.grads["w"] += dw
+        self.grads["b"] += db
+        return dx
+
+    def config(self):
+        return {"in_ch": self.in_ch, "out_ch": self.out_ch, "size": self.size,
+                "stride": self.stride, "padding": self.padding}
+
+    def output_shape(self, in_shape):
+        c, h, w = in_shape
+        if c != self.in_ch:
+            raise ValueError(f"{self.name} expects {self.in_ch} input channels but gets {c}")
+        s = _pair(self.stride, "stride", 1)
+        pads = _resolve_padding(self.padding, h, w, self.size, self.size, s, (1, 1))
+        ho = window_output_size(h, self.size, s[0], pads[0], pads[1])
+        wo = window_output_size(w, self.size, s[1], pads[2], pads[3])
+        if ho < 1 or wo < 1:
+            raise ValueError(f"a {self.size}x{self.size} kernel does not fit in a {h}x{w} input "
+                             f"with padding {self.padding}")
+        return (self.out_ch, ho, wo)
+
+    @property
+    def name(self):
+        pad = self.padding if isinstance(self.padding, str) else f"pad {self.padding}"
+        stride = "" if self.stride == 1 else f", stride {self.stride}"
+        return f"Conv2D({self.in_ch}→{self.out_ch}, {self.size}x{self.size}, {pad}{stride})"
+
+
+class _Pool(Module):
+    kind = None
+
+    class Cache(NamedTuple):
+        x: np.ndarray    # (N, C, H, W)
+        out: np.ndarray  # (N, C, H', W'), for the L2 gradient
+        arg: np.ndarray  # (N, C, H', W') int32, where each window's max/min was
+
+    def __init__(self, size=2, stride=None):
+        super().__init__()
+        _pair(size, "pool size", 1)
+        self.size, self.stride = size, stride
+
+    def forward(self, x, training=True):
+        out, arg = P._forward(x, self.size, self.stride, self.kind)
+        self.cache = self.Cache(np.ascontiguousarray(x), out, arg)
+        return out
+
+    def backward(self, dy):
+        x, out, arg = self._need_cache()
+        fh, fw = _pair(self.size, "pool size", 1)
+        sh, sw = _pair(self.stride if self.stride is not None else self.size, "stride", 1)
+        dx = np.zeros_like(x)
+        KP.pool_backward(np.ascontiguousarray(dy, dtype=x.dtype), x, out, arg, fh, fw, sh, sw, self.kind, dx)
+        return dx
+
+    def config(self):
+        return {"size": self.size, "stride": self.stride}
+
+    def output_shape(self, in_shape):
+        c, h, w = in_shape
+        fh, fw = _pair(self.size, "pool size", 1)
+        sh, sw = _pair(self.stride if self.stride is not None else self.size, "stride", 1)
+        if fh > h or fw > w:
+            raise ValueError(f"a {fh}x{fw} pooling window does not fit in a {h}x{w} input")
+        return (c, window_output_size(h, fh, sh), window_output_size(w, fw, sw))
+
+    @property
+    def name(self):
+        stride = "" if self.stride in (None, self.size) else f", stride {self.stride}"
+        return f"{type(self).__name__}({self.size}{stride})"
+
+
+class MaxPool2D(_Pool):
+    """Max pooling: x: (N, C, H, W) -> (N, C, floor((H - F)/S) + 1, ...); no parameters."""
+    kind = KP.MAX
+
+
+class AvgPool2D(_Pool):
+    """Average pooling: x: (N, C, H, W) -> (N, C, floor((H - F)/S) + 1, ...); no parameters."""
+    kind = KP.AVG
+
+
+class ReLU(Module):
+    """max(0, x), elementwise; the gradient passes where x > 0."""
+
+    def forward(self, x, training=True):
+        mask = x > 0
+        self.cache = mask
+        return x * mask
+
+    def backward(self, dy):
+        return dy * self._need_cache()
+
+
+class LeakyReLU(Module):
+    """x for x > 0, alpha * x otherwise: a small slope keeps negative units learning."""
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x, training=True):
+        mask = x > 0
+        self.cache = mask
+        return np.where(mask, x, x * x.dtype.type(self.alpha))
+
+    def backward(self, dy):
+        mask = self._need_cache()
+        return np.where(mask, dy, dy * dy.dtype.type(self.alpha))
+
+    def config(self):
+        return {"alpha": self.alpha}
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x); derivative y (1 - y), at most 1/4."""
+
+    def forward(self, x, training=True):
+        y = np.empty_like(x)
+        pos = x >= 0
+        y[pos] = 1 / (1 + np.exp(-x[pos]))
+        ex = np.exp(x[~pos])
+        y[~pos] = ex / (1 + ex)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self._need_cache()
+        return dy * y * (1 - y)
+
+
+class Tanh(Module):
+    """tanh(x); derivative 1 - y^2, at most 1."""
+
+    def forward(self, x, training=True):
+        y = np.tanh(x)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self._need_cache()
+        return dy * (1 - y * y)
+
+
+class Dropout(Module):
+    """Inverted dropout: while training, zero each value with probability p and scale the
+    rest by 1 / (1 - p), so that nothing needs rescaling at test time (training=False)."""
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"the dropout probability must be at least 0 and below 1, not {p}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=True):
+        if not training or self.p == 0:
+            self.cache = np.ones(1, dtype=x.dtype)
+            return x
+        keep = (self.rng.random(x.shape, dtype=np.float32) >= self.p)
+        mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        self.cache = mask
+        return x * mask
+
+    def backward(self, dy):
+        return dy * self._need_cache()
+
+    def config(self):
+        return {"p": self.p}
+
+    @property
+    def name(self):
+        return f"Dropout({self.p:g})"
+
+
+class _BatchNorm(Module):
+    """Normalise each channel over the batch, then scale by gamma and shift by beta.
+
+    Training uses the batch's mean and variance and updates running averages; inference
+    (training=False) uses the running averages.
+    """
+
+    axes = None
+
+    class Cache(NamedTuple):
+        xhat: np.ndarray  # the normalised input
+        inv_std: np.ndarray  # 1 / sqrt(var + eps), per channel
+
+    def __init__(self, channels, momentum=0.9, eps=1e-5, dtype=np.float32):
+        super().__init__()
+        self.channels, self.momentum, self.eps = int(channels), float(momentum), float(eps)
+        self.params = {"gamma": np.ones(channels, dtype), "beta": np.zeros(channels, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(channels, dtype), "running_var": np.ones(channels, dtype)}
+
+    def _shape(self, v, ndim):
+        return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+    def forward(self, x, training=True):
+        if x.shape[1] != self.channels:
+            raise ValueError(f"{self.name} expects {self.channels} channels but gets {x.shape[1]}")
+        if training:
+            mean = x.mean(axis=self.axes)
+            var = x.var(axis=self.axes)
+            m = self.momentum
+            self.buffers["running_mean"] = (m * self.buffers["running_mean"] + (1 - m) * mean).astype(x.dtype)
+            self.buffers["running_var"] = (m * self.buffers["running_var"] + (1 - m) * var).astype(x.dtype)
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
+        xhat = (x - self._shape(mean, x.ndim)) * self._shape(inv_std, x.ndim)
+        self.cache = self.Cache(xhat, inv_std)
+        return self._shape(self.params["gamma"], x.ndim) * xhat + self._shape(self.params["beta"], x.ndim)
+
+    def backward(self, dy):
+        xhat, inv_std = self._need_cache()
+        self.grads["gamma"] += (dy * xhat).sum(axis=self.axes)
+        self.grads["beta"] += dy.sum(axis=self.axes)
+        m = dy.size // dy.shape[1]
+        dxhat = dy * self._shape(self.params["gamma"], dy.ndim)
+        # d/dx of (x - mean) / std over the batch: the three terms of the batch-norm gradient.
+        return (self._shape(inv_std, dy.ndim) / m) * (
+            m * dxhat
+            - dxhat.sum(axis=self.axes, keepdims=True)
+            - xhat * (dxhat * xhat).sum(axis=self.axes, keepdims=True)
+        )
+
+    def config(self):
+        return {"channels": self.channels, "momentum": self.momentum, "eps": self.eps}
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch norm for images: x: (N, C, H, W), statistics per channel over N, H and W."""
+    axes = (0, 2, 3)
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch norm for vectors: x: (N, D), statistics per feature over N."""
+    axes = (0,)
+
+
+class Flatten(Module):
+    """(N, C, H, W) -> (N, C*H*W), the bridge from feature maps to dense layers."""
+
+    def forward(self, x, training=True):
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self._need_cache())
+
+    def output_shape(self, in_shape):
+        return (int(np.prod(in_shape)),)
+
+
+class Dense(Module):
+    """Fully connected: x: (N, n_in) -> x @ w + b: (N, n_out); n_in*n_out + n_out numbers."""
+
+    class Cache(NamedTuple):
+        x: np.ndarray  # (N, n_in), needed for dw
+
+    def __init__(self, n_in, n_out, seed=None, dtype=np.float32):
+        super().__init__()
+        for what, v in (("inputs", n_in), ("outputs", n_out)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"the number of {what} of a dense layer must be at least 1, not {v!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        rng = np.random.default_rng(seed)
+        self.params = {"w": _init_param((n_in, n_out), n_in, rng, dtype), "b": np.zeros(n_out, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x, training=True):
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"{self.name} expects inputs of shape (N, {self.n_in}), not {x.shape}"
+                             + (" (add a Flatten layer before it)" if x.ndim > 2 else ""))
+        self.cache = self.Cache(x)
+        return x @ self.params["w"] + self.params["b"]
+
+    def backward(self, dy):
+        (x,) = self._need_cache()
+        self.grads["w"] += x.T @ dy
+        self.grads["b"] += dy.sum(axis=0)
+        return dy @ self.params["w"].T
+
+    def config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out}
+
+    def output_shape(self, in_shape):
+        if tuple(in_shape) != (self.n_in,):
+            raise ValueError(f"{self.name} expects {self.n_in} inputs but gets shape {tuple(in_shape)}")
+        return (self.n_out,)
+
+    @property
+    def name(self):
+        return f"Dense({self.n_in}→{self.n_out})"
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (
+    Conv2D, MaxPool2D, AvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout,
+    BatchNorm2D, BatchNorm1D, Flatten, Dense)}

@@ -1,0 +1,84 @@
+"""Optimizers: each step() updates every parameter of a model in place from its gradient.
+
+    SGD       v = mu v - lr g;            p += v
+    RMSprop   s = rho s + (1 - rho) g^2;  p -= lr g / (sqrt(s) + eps)
+    Adam      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+              p -= lr m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+"""
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, model, lr):
+        if not lr > 0 or not np.isfinite(lr):
+            raise ValueError(f"the learning rate must be a positive number, not {lr}")
+        self.model = model
+        self.lr = float(lr)
+        self.state = {}
+
+    def _slots(self, key, shape_like, n):
+        if key not in self.state:
+            self.state[key] = [np.zeros_like(shape_like) for _ in range(n)]
+        return self.state[key]
+
+    def zero_grad(self):
+        self.model.zero_grad()
+
+    def step(self):
+        for layer, name in self.model.parameters():
+            self.update((id(layer), name), layer.params[name], layer.grads[name])
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum mu."""
+
+    def __init__(self, model, lr, momentum=0.0):
+        super().__init__(model, lr)
+        self.momentum = float(momentum)
+
+    def update(self, key, p, g):
+        if self.momentum == 0:
+            p -= self.lr * g
+            return
+        (v,) = self._slots(key, p, 1)
+        v *= self.momentum
+        v -= self.lr * g
+        p += v
+
+
+class RMSprop(Optimizer):
+    """Divide each step by a running root-mean-square of recent gradients."""
+
+    def __init__(self, model, lr, rho=0.9, eps=1e-8):
+        super().__init__(model, lr)
+        self.rho, self.eps = float(rho), float(eps)
+
+    def update(self, key, p, g):
+        (s,) = self._slots(key, p, 1)
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Momentum and RMSprop together, with bias correction for the first steps."""
+
+    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(model, lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.t = 0
+
+    def step(self):
+        self.t += 1
+        super().step()
+
+    def update(self, key, p, g):
+        m, v = self._slots(key, p, 2)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat_scale = 1 / (1 - self.beta1 ** self.t)
+        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
+        p -= (self.lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + self.eps)
