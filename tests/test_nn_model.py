@@ -1,0 +1,157 @@
+"""Sequential, losses, optimizers, digit_net and train_step."""
+
+import numpy as np
+import pytest
+
+from engine import nn
+from gradcheck import assert_gradients_close, numerical_gradient
+
+rng = np.random.default_rng(3)
+
+
+def small_net():
+    return nn.Sequential([
+        nn.Conv2D(1, 3, 3, padding="same", seed=0), nn.ReLU(), nn.MaxPool2D(2),
+        nn.Conv2D(3, 4, 3, padding=1, seed=1), nn.Tanh(), nn.AvgPool2D(2),
+        nn.Flatten(), nn.Dense(16, 5, seed=2), nn.Sigmoid(), nn.BatchNorm1D(5), nn.Dense(5, 3, seed=3),
+    ])
+
+
+def test_digit_net_matches_the_lecture():
+    rows = nn.digit_net().summary((1, 28, 28))
+    counts = [n for _, _, n in rows if n]
+    assert counts == [208, 1168, 200960, 2570]
+    shapes = [shape for _, shape, _ in rows]
+    assert shapes[2] == (8, 14, 14) and shapes[6] == (16, 7, 7) and shapes[8] == (784,) and shapes[-1] == (10,)
+    assert "204,906" in nn.digit_net().format_summary()
+
+
+def test_whole_network_gradient_check_in_float64():
+    model = small_net().astype(np.float64)
+    x = rng.standard_normal((3, 1, 8, 8))
+    y = np.array([0, 2, 1])
+
+    def loss_of(_):
+        return np.array(nn.softmax_cross_entropy(model.forward(x), y)[0])
+
+    model.zero_grad()
+    _, dlogits = nn.softmax_cross_entropy(model.forward(x), y)
+    dx = model.backward(dlogits)
+    for layer, name in model.parameters():
+        assert_gradients_close(layer.grads[name], numerical_gradient(loss_of, layer.params[name], np.array(1.0)))
+    assert_gradients_close(dx, numerical_gradient(loss_of, x, np.array(1.0)))
+
+
+def test_activations_hold_every_layers_output():
+    model = small_net()
+    out = model.forward(rng.standard_normal((2, 1, 8, 8)).astype(np.float32), training=False)
+    acts = model.activations
+    assert len(acts) == len(model.layers) and acts[-1] is out
+    assert acts[0].shape == (2, 3, 8, 8) and acts[2].shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize("loss_fn, target", [
+    (nn.softmax_cross_entropy, np.array([1, 0, 3])),
+    (nn.mse, rng.standard_normal((3, 4))),
+])
+def test_loss_gradients_match_numerical(loss_fn, target):
+    logits = rng.standard_normal((3, 4))
+    _, grad = loss_fn(logits, target)
+    numeric = numerical_gradient(lambda v: np.array(loss_fn(v, target)[0]), logits, np.array(1.0))
+    assert_gradients_close(grad, numeric)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    loss, grad = nn.softmax_cross_entropy(np.array([[1000.0, 0.0], [0.0, 1000.0]]), np.array([0, 0]))
+    assert np.isfinite(loss) and np.isclose(loss, 500.0) and np.all(np.isfinite(grad))
+
+
+def test_save_and_load_give_the_same_predictions(tmp_path):
+    model = nn.Sequential([nn.Conv2D(1, 2, 3, seed=0), nn.BatchNorm2D(2), nn.ReLU(), nn.Flatten(),
+                           nn.Dropout(0.5), nn.Dense(2 * 4 * 4, 3, seed=1)])
+    x = rng.standard_normal((4, 1, 6, 6)).astype(np.float32)
+    model.forward(x)  # moves the batch-norm running statistics away from their start
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = nn.Sequential.load(path)
+    assert np.array_equal(loaded.forward(x, training=False), model.forward(x, training=False))
+    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    with np.load(path, allow_pickle=False) as data:  # readable without pickle
+        assert int(data["format_version"]) == 1
+
+
+def test_loading_a_wrong_version_or_a_non_model_is_explained(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.digit_net().save(path)
+    data = dict(np.load(path))
+    data["format_version"] = np.int64(7)
+    np.savez(path, **data)
+    with pytest.raises(ValueError, match="format version 7"):
+        nn.Sequential.load(path)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"this is not a model")
+    with pytest.raises(ValueError, match="not a saved ConvLab model"):
+        nn.Sequential.load(junk)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: nn.SGD(m, 0.1), lambda m: nn.SGD(m, 0.05, momentum=0.9),
+    lambda m: nn.RMSprop(m, 0.01), lambda m: nn.Adam(m, 0.05),
+])
+def test_optimizers_fit_a_linear_regression(make):
+    model = nn.Sequential([nn.Dense(3, 1, seed=0)]).astype(np.float64)
+    x = rng.standard_normal((64, 3))
+    y = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
+    opt = make(model)
+    first = None
+    for _ in range(300):
+        model.zero_grad()
+        loss, d = nn.mse(model.forward(x), y)
+        first = first if first is not None else loss
+        model.backward(d)
+        opt.step()
+    assert loss < 0.01 * first
+
+
+def test_sgd_step_is_the_lecture_formula():
+    model = nn.Sequential([nn.Dense(2, 1, seed=0)])
+    layer = model.layers[0]
+    before = layer.params["w"].copy()
+    layer.grads["w"][...] = 1.0
+    nn.SGD(model, lr=0.1).step()
+    assert np.allclose(layer.params["w"], before - 0.1)
+
+
+def test_train_step_lowers_the_loss_on_digits_like_data():
+    model = nn.digit_net(seed=0)
+    opt = nn.Adam(model, 1e-3)
+    x = rng.random((32, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    losses = [nn.train_step(model, opt, x, y) for _ in range(15)]
+    assert isinstance(losses[0], float) and losses[-1] < losses[0]
+
+
+def test_a_huge_learning_rate_is_reported_and_the_model_survives():
+    model = nn.digit_net(seed=0)
+    opt = nn.SGD(model, lr=1e30)
+    x = rng.random((16, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 16)
+    with pytest.raises(nn.NonFiniteLossError, match="learning rate") as err:
+        for _ in range(5):
+            snapshot = [layer.params[name].copy() for layer, name in model.parameters()]
+            nn.train_step(model, opt, x, y)
+    assert isinstance(err.value, ValueError)
+    after = [layer.params[name] for layer, name in model.parameters()]
+    assert all(np.array_equal(a, b) for a, b in zip(snapshot, after))
+
+
+def test_non_finite_input_is_refused():
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        nn.digit_net().forward(np.full((1, 1, 28, 28), np.nan, np.float32))
+
+
+def test_evaluate_reports_loss_and_accuracy():
+    model = nn.Sequential([nn.Flatten(), nn.Dense(4, 2, seed=0)])
+    x = rng.standard_normal((10, 1, 2, 2)).astype(np.float32)
+    loss, acc = nn.evaluate(model, x, model.predict(x), batch_size=3)
+    assert acc == 1.0 and loss > 0
