@@ -1,0 +1,104 @@
+"""1D convolution: slide the flipped kernel along the signal and add up the products."""
+
+import numpy as np
+import streamlit as st
+
+from engine import conv1d, examples
+from engine.stepthrough import conv1d_steps
+from pages.ui import params
+from pages.ui.figures import grid_html, operator, side_by_side
+
+st.title("1D convolution")
+st.markdown(
+    "A convolution slides a small **kernel** w along a **signal** x. At each position it "
+    "multiplies the values that line up and adds the products: "
+    "$y[i] = \\sum_k x[k]\\,w[i-k]$. The index $i-k$ runs backwards, so the kernel is "
+    "**flipped** before it slides. Without the flip the same sum is a *cross-correlation*."
+)
+
+DEFAULTS = {"x": ",".join(f"{v:g}" for v in examples.SIGNAL_1D),
+            "w": ",".join(f"{v:g}" for v in examples.KERNEL_1D), "flip": True, "pos": 0}
+params.restore(DEFAULTS, bounds={"pos": (0, 200)}, page="conv1d")
+
+
+def parse(text, name):
+    """Numbers from text like '0, 1, 2' (commas or spaces); None and a message if not."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        st.error(f"Type at least one number for {name}, e.g. 1, -1, 2.")
+        return None
+    if len(parts) > 40:
+        st.error(f"{name} has {len(parts)} numbers; keep it to 40 so every step fits on screen.")
+        return None
+    try:
+        values = np.array([float(p) for p in parts])
+    except ValueError:
+        bad = next(p for p in parts if not _is_number(p))
+        st.error(f"{name}: '{bad}' is not a number. Use numbers separated by commas, e.g. 0, 1, 2.")
+        return None
+    if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e6:
+        st.error(f"{name}: keep the numbers between -1,000,000 and 1,000,000.")
+        return None
+    return values
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+left, right = st.columns(2)
+left.text_input("Signal x", key="x", help="Numbers separated by commas")
+right.text_input("Kernel w", key="w", help="Numbers separated by commas")
+st.toggle("Flip the kernel (convolution); off: cross-correlation", key="flip")
+x, w = parse(st.session_state.x, "The signal x"), parse(st.session_state.w, "The kernel w")
+
+if x is not None and w is not None:
+    flip = st.session_state.flip
+    steps = conv1d_steps(x, w, flip)
+    n_out = len(steps)
+    st.session_state.pos = min(st.session_state.pos, n_out - 1)
+    st.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
+    step = steps[st.session_state.pos]
+
+    # The signal with zeros on both sides so the kernel can hang over the ends.
+    m = len(w)
+    padded = np.concatenate([np.zeros(m - 1), x, np.zeros(m - 1)])
+    under = set((0, step.index + k) for k in range(m))
+    kernel_row = np.full(len(padded), np.nan)
+    kernel_row[step.index:step.index + m] = w[::-1] if flip else w
+    st.markdown("**The kernel over the signal** (grey cells are the zeros beyond the ends)")
+    zeros = [(0, k) for k in range(m - 1)] + [(0, k) for k in range(m - 1 + len(x), len(padded))]
+    st.markdown(grid_html(padded, highlight=under, dim=zeros, caption="x with zeros added at both ends"),
+                unsafe_allow_html=True)
+    shown = np.where(np.isnan(kernel_row), 0, kernel_row)
+    off = [(0, k) for k in range(len(padded)) if np.isnan(kernel_row[k])]
+    st.markdown(grid_html(shown, highlight=under, dim=off,
+                          caption="the flipped kernel" if flip else "the kernel, not flipped"),
+                unsafe_allow_html=True)
+    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(np.array(x)[list(step.positions)], step.kernel)) or "0"
+    st.markdown(f"**y[{step.index}]** = {terms} = **{step.total:g}**")
+
+    full = conv1d(x, w, "full", flip)
+    same = conv1d(x, w, "same", flip)
+    st.subheader("All outputs")
+    same_cells = [(0, s.index) for s in steps if s.in_same]
+    valid_cells = [(0, s.index) for s in steps if s.in_valid]
+    st.markdown(grid_html(full, highlight=[(0, step.index)], outline=valid_cells,
+                          caption="full output; orange dashes: the 'valid' part"),
+                unsafe_allow_html=True)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("full", f"{len(full)} values", help="every position where x and w overlap: n + m - 1")
+    c2.metric("same", f"{len(same)} values", help="the centred part as long as x")
+    if len(conv1d(x, w, "valid", flip)):
+        c3.metric("valid", f"{len(valid_cells)} values", help="only where w lies fully inside x")
+    st.code("full  = " + ", ".join(f"{v:g}" for v in full) + "\nsame  = "
+            + ", ".join(f"{v:g}" for v in same) + "\nvalid = "
+            + ", ".join(f"{v:g}" for v in conv1d(x, w, "valid", flip)), language=None)
+    if flip and np.allclose(w, w[::-1]):
+        st.info("This kernel reads the same backwards, so convolution and cross-correlation agree.")
+
+params.publish(list(DEFAULTS))

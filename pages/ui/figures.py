@@ -1,0 +1,111 @@
+"""Drawing shared by the pages: feature maps as images, small grids with their numbers.
+
+Feature maps are turned into uint8 RGB arrays and shown with st.image (a few ms) rather than
+fresh matplotlib figures (around 100 ms). Signed values use ColorBrewer's red-blue diverging
+map centred on zero (readable with the common kinds of colour blindness): blue negative,
+white zero, red positive. Unsigned images are grey.
+"""
+
+import html
+
+import numpy as np
+from matplotlib import colormaps
+
+DIVERGING = colormaps["RdBu_r"]
+SEQUENTIAL = colormaps["gray"]
+
+
+def to_rgb(a, signed=None, vmax=None):
+    """A 2-D array as an (H, W, 3) uint8 image.
+
+    signed=None picks the diverging map when a has negative values; vmax fixes the scale
+    (by default the largest absolute value, so equal colours mean equal numbers within a map).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if signed is None:
+        signed = bool((a < 0).any())
+    if signed:
+        scale = vmax or float(np.abs(a).max()) or 1.0
+        rgba = DIVERGING(0.5 + 0.5 * np.clip(a / scale, -1, 1))
+    else:
+        lo = 0.0 if a.min() >= 0 else float(a.min())
+        hi = vmax or float(a.max())
+        rgba = SEQUENTIAL((a - lo) / (hi - lo) if hi > lo else np.zeros_like(a))
+    return (rgba[..., :3] * 255).astype(np.uint8)
+
+
+def enlarge(img, width):
+    """Nearest-neighbour upscaling so small maps stay crisp pixels instead of a blur."""
+    factor = max(1, int(width) // max(img.shape[1], 1))
+    return img.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def map_image(a, width=280, signed=None, vmax=None):
+    """to_rgb then enlarge: ready for st.image."""
+    return enlarge(to_rgb(a, signed, vmax), width)
+
+
+def tile(maps, cols=None, gap=1, width=None, signed=None, shared_scale=False):
+    """Several (H, W) maps side by side in a grid, each scaled on its own unless shared_scale.
+
+    maps: (K, H, W). Returns an RGB uint8 image, enlarged to `width` pixels if given.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    k, h, w = maps.shape
+    cols = cols or int(np.ceil(np.sqrt(k)))
+    rows = int(np.ceil(k / cols))
+    vmax = float(np.abs(maps).max()) or 1.0 if shared_scale else None
+    sheet = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 255, np.uint8)
+    for i in range(k):
+        r, c = divmod(i, cols)
+        sheet[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = to_rgb(maps[i], signed, vmax)
+    return enlarge(sheet, width) if width else sheet
+
+
+def _cell_colour(value, scale, signed):
+    if scale == 0:
+        return "#ffffff", "#000000"
+    r, g, b, _ = DIVERGING(0.5 + 0.5 * value / scale) if signed else colormaps["Blues"](0.85 * value / scale)
+    text = "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#ffffff"
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}", text
+
+
+def grid_html(a, highlight=(), fmt="{:g}", caption=None, cell=34, outline=(), dim=()):
+    """A small 2-D array as an HTML table showing every number, cells coloured by value.
+
+    highlight: (row, col) cells drawn with a thick dark border (e.g. the current window);
+    outline: cells with a dashed orange border (e.g. padding); dim: cells shown faded.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[None, :]
+    signed = bool((a < 0).any())
+    scale = float(np.abs(a).max())
+    highlight, outline, dim = set(map(tuple, highlight)), set(map(tuple, outline)), set(map(tuple, dim))
+    rows = []
+    for i in range(a.shape[0]):
+        tds = []
+        for j in range(a.shape[1]):
+            bg, fg = _cell_colour(a[i, j], scale, signed)
+            border = "1px solid #bbb"
+            if (i, j) in outline:
+                border = "2px dashed #e08000"
+            if (i, j) in highlight:
+                border = "3px solid #222"
+            opacity = "opacity:0.35;" if (i, j) in dim else ""
+            text = fmt.format(int(a[i, j]) if float(a[i, j]).is_integer() else a[i, j])
+            tds.append(f'<td style="width:{cell}px;height:{cell}px;background:{bg};color:{fg};'
+                       f'border:{border};text-align:center;font-size:13px;padding:0;{opacity}">{text}</td>')
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    cap = f'<caption style="caption-side:bottom;font-size:12px;color:#555">{html.escape(caption)}</caption>' if caption else ""
+    return f'<table role="img" aria-label="{html.escape(caption or "grid of numbers")}" style="border-collapse:collapse;margin:4px 0">{cap}{"".join(rows)}</table>'
+
+
+def side_by_side(*blocks, gap=28):
+    """Several HTML blocks in one row with labels between them (e.g. '*' and '=')."""
+    cells = "".join(f'<div style="display:flex;align-items:center">{b}</div>' for b in blocks)
+    return f'<div style="display:flex;flex-wrap:wrap;gap:{gap}px;align-items:center">{cells}</div>'
+
+
+def operator(symbol):
+    return f'<span style="font-size:26px;font-weight:600">{html.escape(symbol)}</span>'

@@ -1,0 +1,52 @@
+from streamlit.testing.v1 import AppTest
+
+PAGE = "../pages/conv1d.py"
+
+
+def run(**settings):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for key, value in settings.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_lecture_example_is_the_default():
+    at = run()
+    assert not at.exception and not at.error
+    assert "full  = 0, 1, 1, 3, 5, 2, 8" in at.code[0].value
+    assert "same  = 1, 1, 3, 5, 2" in at.code[0].value
+
+
+def test_stepping_shows_products_and_sum():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.slider[0].set_value(6).run()
+    assert any("y[6]" in m.value and "**8**" in m.value for m in at.markdown)
+
+
+def test_cross_correlation_toggle():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.toggle[0].set_value(False).run()
+    assert "full  = 0, 2, 3, 5, 7, -1, 4" in at.code[0].value
+
+
+def test_text_that_is_not_numbers_is_explained_and_kept():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_input[1].input("1, two, 3").run()
+    assert not at.exception
+    assert "'two' is not a number" in at.error[0].value
+    assert at.text_input[0].value == "0,1,2,3,4"
+
+
+def test_empty_and_huge_inputs():
+    at = run(x="")
+    assert "at least one number" in at.error[0].value
+    at = run(w="1e300")
+    assert "between -1,000,000" in at.error[0].value
+    at = run(x=",".join(["1"] * 41))
+    assert "keep it to 40" in at.error[0].value
+
+
+def test_kernel_longer_than_signal_and_position_clamped():
+    at = run(x="1,2", w="1,1,1,1", pos=200)
+    assert not at.exception and not at.error
+    assert at.slider[0].value == 4
