@@ -86,3 +86,18 @@ def params_conv_vs_dense(h, w, depth, filters, f, out_h, out_w):
     outputs = out_h * out_w * filters
     dense = h * w * depth * outputs + outputs
     return conv, dense
+
+
+def window_coverage(n, f, stride=1, padding=0, dilation=1):
+    """How many window positions cover each cell of the padded row of n + 2*padding cells,
+    and the start of every window: (counts: (n + 2P,) ints, starts: list of ints).
+
+    In 2D the count of a cell is the product of its row count and its column count.
+    """
+    eff = dilation * (f - 1) + 1
+    padded = n + 2 * padding
+    starts = list(range(0, padded - eff + 1, stride))
+    counts = np.zeros(padded, dtype=np.int64)
+    for s in starts:
+        counts[[s + k * dilation for k in range(f)]] += 1
+    return counts, starts
