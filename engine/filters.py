@@ -108,3 +108,27 @@ def by_name(name, **params):
     if name not in NAMES:
         raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(NAMES)}")
     return globals()[name](**params)
+
+
+def flip(kernel):
+    """The kernel turned by 180 degrees: convolving with k equals cross-correlating with flip(k)."""
+    return np.ascontiguousarray(np.asarray(kernel)[::-1, ::-1])
+
+
+def apply(image, kernel, convolve=False, mode="zero"):
+    """Filter one grey image (H, W) with a kernel (F, F), keeping the size ('same' padding in
+    `mode`). convolve=False is cross-correlation, as in deep learning; True flips the kernel.
+    Returns the feature map (H, W)."""
+    from engine.conv import conv2d, pad2d
+
+    image = np.asarray(image, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("apply takes one grey image (H, W) and one kernel (F, F)")
+    fh, fw = kernel.shape
+    if fh > image.shape[0] or fw > image.shape[1]:
+        raise ValueError(f"a {fh}x{fw} kernel does not fit in a {image.shape[0]}x{image.shape[1]} image")
+    k = flip(kernel) if convolve else kernel
+    pads = ((fh - 1) // 2, fh // 2, (fw - 1) // 2, fw // 2)
+    padded = pad2d(image, pads, mode)
+    return conv2d(padded[None, None], k[None, None])[0, 0]
