@@ -1,0 +1,115 @@
+"""Layer calculator: stack layers and see each output shape and parameter count."""
+
+import pandas as pd
+import streamlit as st
+
+from engine import architectures as arch
+from pages.ui import params
+
+st.title("Layer calculator")
+st.markdown(
+    "Stack layers as you would in Keras and read the table like `model.summary()`: the shape "
+    "each layer hands on and how many weights it learns. A convolution learns F·F·C·K + K "
+    "numbers whatever the image size; a dense layer learns inputs·units + units."
+)
+
+PRESETS = list(arch.PRESETS)
+params.restore({"preset": PRESETS[0]}, choices={"preset": PRESETS}, page="layer_calculator")
+COLUMNS = ["type", "filters / units", "size", "stride", "padding", "rate"]
+
+
+def specs_to_frame(specs):
+    rows = []
+    for s in specs:
+        rows.append({"type": s["type"], "filters / units": s.get("filters", s.get("units")),
+                     "size": s.get("size"), "stride": s.get("stride"),
+                     "padding": None if s.get("padding") is None else str(s.get("padding")),
+                     "rate": s.get("rate")})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def frame_to_specs(frame):
+    specs = []
+    for _, r in frame.iterrows():
+        kind = r["type"]
+        if not isinstance(kind, str) or not kind:
+            continue
+        spec = {"type": kind}
+        if kind == "conv":
+            spec |= {"filters": r["filters / units"], "size": r["size"], "stride": r["stride"] or 1,
+                     "padding": r["padding"] if r["padding"] in ("same", "valid") else (r["padding"] or 0)}
+        elif kind == "pool":
+            spec |= {"size": r["size"] or 2, "stride": r["stride"] or r["size"] or 2}
+        elif kind == "dense":
+            spec["units"] = r["filters / units"]
+        elif kind == "dropout":
+            spec["rate"] = 0.5 if pd.isna(r["rate"]) else r["rate"]
+        specs.append({k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in spec.items()})
+    return specs
+
+
+def load_preset():
+    shape, specs, _ = arch.PRESETS[st.session_state.preset]
+    st.session_state.input_shape = shape
+    st.session_state.layers = specs_to_frame(specs)
+    st.session_state.editor_version = st.session_state.get("editor_version", 0) + 1
+
+
+st.selectbox("Start from", PRESETS, key="preset", on_change=load_preset)
+if "layers" not in st.session_state:
+    load_preset()
+st.caption(arch.PRESETS[st.session_state.preset][2])
+
+c, h, w = st.session_state.input_shape
+i1, i2, i3 = st.columns(3)
+channels = i1.number_input("Input channels", 1, 4096, value=c)
+height = i2.number_input("Input height", 1, 4096, value=h)
+width = i3.number_input("Input width", 1, 4096, value=w)
+
+st.markdown("**Layers** (add a row at the bottom, delete rows with the checkbox on the left; "
+            "padding is a number, 'same' or 'valid')")
+edited = st.data_editor(
+    st.session_state.layers, num_rows="dynamic", width="stretch", hide_index=False,
+    key=f"editor_{st.session_state.editor_version}",
+    column_config={
+        "type": st.column_config.SelectboxColumn("type", options=arch.LAYER_KINDS, required=True),
+        "filters / units": st.column_config.NumberColumn(min_value=1, max_value=100_000, step=1),
+        "size": st.column_config.NumberColumn(min_value=1, max_value=512, step=1),
+        "stride": st.column_config.NumberColumn(min_value=1, max_value=64, step=1),
+        "padding": st.column_config.TextColumn(),
+        "rate": st.column_config.NumberColumn(min_value=0.0, max_value=0.99, step=0.05),
+    },
+)
+move1, move2, move3 = st.columns([1, 1, 2])
+row = move3.number_input("Row to move", 0, max(len(edited) - 1, 0), 0)
+if move1.button("Move up") and 0 < row < len(edited):
+    order = list(range(len(edited)))
+    order[row - 1], order[row] = order[row], order[row - 1]
+    st.session_state.layers = edited.iloc[order].reset_index(drop=True)
+    st.session_state.editor_version += 1
+    st.rerun()
+if move2.button("Move down") and row < len(edited) - 1:
+    order = list(range(len(edited)))
+    order[row + 1], order[row] = order[row], order[row + 1]
+    st.session_state.layers = edited.iloc[order].reset_index(drop=True)
+    st.session_state.editor_version += 1
+    st.rerun()
+
+try:
+    rows = arch.summarize(frame_to_specs(edited), (channels, height, width))
+except ValueError as err:
+    st.error(f"{str(err)[0].upper()}{str(err)[1:]}. Change that layer or the input size.")
+else:
+    table = pd.DataFrame({
+        "layer": [r.name for r in rows],
+        "output shape": [" x ".join(map(str, r.output_shape)) for r in rows],
+        "parameters": [r.params for r in rows],
+        "how": [r.formula for r in rows],
+    })
+    st.dataframe(table, width="stretch", hide_index=True,
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+    total = arch.total_params(rows)
+    st.metric("Total parameters", f"{total:,}")
+    st.caption(f"About {total * 4 / 2**20:,.1f} MB as 32-bit floats.")
+
+params.publish(["preset"])
