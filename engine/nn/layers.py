@@ -65,9 +65,10 @@ class Module:
         return self.name
 
 
-def _init_param(shape, fan_in, rng, dtype):
-    """He initialisation, suited to ReLU: N(0, 2 / fan_in)."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+def _init_param(shape, fan_in, fan_out, rng, dtype):
+    """Glorot (Xavier) uniform initialisation, Keras' default: U(-a, a), a = sqrt(6 / (fan_in + fan_out))."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, shape).astype(dtype)
 
 
 class Conv2D(Module):
@@ -90,7 +91,7 @@ class Conv2D(Module):
         _pair(stride, "stride", 1)
         rng = np.random.default_rng(seed)
         self.params = {
-            "w": _init_param((out_ch, in_ch, size, size), in_ch * size * size, rng, dtype),
+            "w": _init_param((out_ch, in_ch, size, size), in_ch * size * size, out_ch * size * size, rng, dtype),
             "b": np.zeros(out_ch, dtype=dtype),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -370,7 +371,7 @@ class Dense(Module):
                 raise ValueError(f"the number of {what} of a dense layer must be at least 1, not {v!r}")
         self.n_in, self.n_out = int(n_in), int(n_out)
         rng = np.random.default_rng(seed)
-        self.params = {"w": _init_param((n_in, n_out), n_in, rng, dtype), "b": np.zeros(n_out, dtype)}
+        self.params = {"w": _init_param((n_in, n_out), n_in, n_out, rng, dtype), "b": np.zeros(n_out, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, x, training=True):
