@@ -83,3 +83,78 @@ def corr2d_backward_weight(dy, xp, sh, sw, dh, dw, dwt):
                         for j in range(Wo):
                             acc += dyrow[j] * xrow[j * sw + off]
                 dwt[k, c, p, q] = acc
+
+
+# ------------------------------------------------------------------ stride 1, "wide" rows
+# With stride 1 every output row is a shifted copy of input rows, so each (image, channel)
+# plane can be handled as one long flat row: output j of the wide row (length Ho * Wp, the
+# padded width) reads input j + p*dh*Wp + q*dw. The last Wp - Wo columns of every wide row
+# are thrown away (or, for gradients, set to zero), and in exchange the innermost loop is
+# hundreds of contiguous values long, which LLVM vectorises well.
+
+@njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
+def corr2d_forward_wide(xpf, w, dh, dw, wp, outw):
+    """outw[n, k, j] = sum_{c,p,q} w[k,c,p,q] * xpf[n, c, j + p*dh*wp + q*dw].
+
+    xpf: (N, C, Hp*Wp + tail) flat padded planes (tail zeros so the last taps stay inside);
+    w: (K, C, FH, FW); outw: (N, K, Ho*Wp), zeroed. Parallel over (n, k).
+    """
+    N, C = xpf.shape[0], xpf.shape[1]
+    K, FH, FW = w.shape[0], w.shape[2], w.shape[3]
+    L = outw.shape[2]
+    for t in prange(N * K):
+        n = t // K
+        k = t % K
+        o = outw[n, k]
+        for c in range(C):
+            xr = xpf[n, c]
+            for p in range(FH):
+                for q in range(FW):
+                    wv = w[k, c, p, q]
+                    off = p * dh * wp + q * dw
+                    for j in range(L):
+                        o[j] += wv * xr[off + j]
+
+
+@njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
+def corr2d_backward_input_wide(dyw, w, dh, dw, wp, dxpf):
+    """dxpf[n, c, j + p*dh*wp + q*dw] += w[k,c,p,q] * dyw[n, k, j], dyw zero in the thrown-away
+    columns. dyw: (N, K, Ho*Wp); dxpf: (N, C, Hp*Wp + tail), zeroed. Parallel over (n, c)."""
+    N, K, L = dyw.shape
+    C, FH, FW = w.shape[1], w.shape[2], w.shape[3]
+    for t in prange(N * C):
+        n = t // C
+        c = t % C
+        d = dxpf[n, c]
+        for k in range(K):
+            g = dyw[n, k]
+            for p in range(FH):
+                for q in range(FW):
+                    wv = w[k, c, p, q]
+                    off = p * dh * wp + q * dw
+                    for j in range(L):
+                        d[off + j] += wv * g[j]
+
+
+@njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
+def corr2d_backward_weight_wide(dyw, xpf, dh, dw, wp, dwt):
+    """dwt[k, c, p, q] = sum_{n, j} dyw[n, k, j] * xpf[n, c, j + p*dh*wp + q*dw].
+
+    Parallel over (k, c): each thread owns dwt[k, c], so the sum over the batch never races.
+    """
+    N, K, L = dyw.shape
+    C = xpf.shape[1]
+    FH, FW = dwt.shape[2], dwt.shape[3]
+    for t in prange(K * C):
+        k = t // C
+        c = t % C
+        for p in range(FH):
+            for q in range(FW):
+                off = p * dh * wp + q * dw
+                acc = dwt[k, c, p, q]
+                for n in range(N):
+                    g = dyw[n, k]
+                    xr = xpf[n, c]
+                    for j in range(L):
+                        acc += g[j] * xr[off + j]
+                dwt[k, c, p, q] = acc

@@ -148,9 +148,16 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     x, w, stride, dilation, pads, (ho, wo) = _conv_setup(x, w, stride, padding, dilation)
     _check_finite(x, "input")
     _check_finite(w, "kernel")
-    xp = np.ascontiguousarray(pad2d(x, pads) if any(pads) else x)
-    out = np.zeros((x.shape[0], w.shape[0], ho, wo), dtype=x.dtype)
-    K.corr2d_forward(xp, np.ascontiguousarray(w), stride[0], stride[1], dilation[0], dilation[1], out)
+    w = np.ascontiguousarray(w)
+    if stride == (1, 1):
+        xpf, wp = _flat_padded(x, pads, w.shape[3], dilation[1])
+        outw = np.zeros((x.shape[0], w.shape[0], ho * wp), dtype=x.dtype)
+        K.corr2d_forward_wide(xpf, w, dilation[0], dilation[1], wp, outw)
+        out = np.ascontiguousarray(outw.reshape(x.shape[0], w.shape[0], ho, wp)[:, :, :, :wo])
+    else:
+        xp = np.ascontiguousarray(pad2d(x, pads) if any(pads) else x)
+        out = np.zeros((x.shape[0], w.shape[0], ho, wo), dtype=x.dtype)
+        K.corr2d_forward(xp, w, stride[0], stride[1], dilation[0], dilation[1], out)
     if b is not None:
         b = np.asarray(b, dtype=x.dtype)
         if b.shape != (w.shape[0],):
@@ -165,6 +172,23 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
     dw is the cross-correlation of the input with dy, summed over the batch; dx is dy spread
     back through the kernel (a "full" convolution); db sums dy over batch and positions.
     """
+    return _conv2d_backward(dy, x, w, stride, padding, dilation, need_dx=True)
+
+
+def _flat_padded(x, pads, fw, dw):
+    """x: (N, C, H, W) padded and flattened to (N, C, Hp*Wp + tail) with a zero tail of
+    (fw-1)*dw values, so the last taps of the last wide row stay inside; returns (xpf, Wp)."""
+    top, bottom, left, right = pads
+    n, c, h, w = x.shape
+    wp = w + left + right
+    tail = (fw - 1) * dw
+    xpf = np.zeros((n, c, (h + top + bottom) * wp + tail), dtype=x.dtype)
+    xpf[:, :, :(h + top + bottom) * wp].reshape(n, c, h + top + bottom, wp)[:, :, top:top + h, left:left + w] = x
+    return xpf, wp
+
+
+def _conv2d_backward(dy, x, w, stride, padding, dilation, need_dx):
+    """conv2d_backward; with need_dx=False dx is None (the first layer of a network needs none)."""
     x, w, stride, dilation, pads, (ho, wo) = _conv_setup(x, w, stride, padding, dilation)
     dy = np.asarray(dy, dtype=x.dtype)
     expected = (x.shape[0], w.shape[0], ho, wo)
@@ -172,14 +196,32 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
         raise ValueError(f"the upstream gradient must have the output's shape {expected}, not {dy.shape}")
     _check_finite(dy, "upstream gradient")
     dy = np.ascontiguousarray(dy)
-    xp = np.ascontiguousarray(pad2d(x, pads) if any(pads) else x)
-    dxp = np.zeros_like(xp)
+    w = np.ascontiguousarray(w)
     dw = np.zeros_like(w)
-    K.corr2d_backward_input(dy, np.ascontiguousarray(w), stride[0], stride[1], dilation[0], dilation[1], dxp)
-    K.corr2d_backward_weight(dy, xp, stride[0], stride[1], dilation[0], dilation[1], dw)
     top, bottom, left, right = pads
-    dx = dxp[:, :, top:dxp.shape[2] - bottom, left:dxp.shape[3] - right]
-    return np.ascontiguousarray(dx), dw, dy.sum(axis=(0, 2, 3))
+    n, c, h, width = x.shape
+    dx = None
+    if stride == (1, 1):
+        xpf, wp = _flat_padded(x, pads, w.shape[3], dilation[1])
+        dyw = np.zeros((n, w.shape[0], ho, wp), dtype=x.dtype)
+        dyw[:, :, :, :wo] = dy
+        dyw = dyw.reshape(n, w.shape[0], ho * wp)
+        K.corr2d_backward_weight_wide(dyw, xpf, dilation[0], dilation[1], wp, dw)
+        if need_dx:
+            dxpf = np.zeros_like(xpf)
+            K.corr2d_backward_input_wide(dyw, w, dilation[0], dilation[1], wp, dxpf)
+            hp = h + top + bottom
+            dx = dxpf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + width]
+    else:
+        xp = np.ascontiguousarray(pad2d(x, pads) if any(pads) else x)
+        K.corr2d_backward_weight(dy, xp, stride[0], stride[1], dilation[0], dilation[1], dw)
+        if need_dx:
+            dxp = np.zeros_like(xp)
+            K.corr2d_backward_input(dy, w, stride[0], stride[1], dilation[0], dilation[1], dxp)
+            dx = dxp[:, :, top:dxp.shape[2] - bottom, left:dxp.shape[3] - right]
+    if dx is not None:
+        dx = np.ascontiguousarray(dx)
+    return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
 # ---------------------------------------------------------------- 1D

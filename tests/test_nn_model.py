@@ -155,3 +155,15 @@ def test_evaluate_reports_loss_and_accuracy():
     x = rng.standard_normal((10, 1, 2, 2)).astype(np.float32)
     loss, acc = nn.evaluate(model, x, model.predict(x), batch_size=3)
     assert acc == 1.0 and loss > 0
+
+
+def test_training_skips_the_input_gradient_but_keeps_the_weight_gradients():
+    model = small_net().astype(np.float64)
+    x = rng.standard_normal((2, 1, 8, 8))
+    _, d = nn.softmax_cross_entropy(model.forward(x), np.array([0, 1]))
+    model.zero_grad()
+    full = model.backward(d)
+    grads = [layer.grads[name].copy() for layer, name in model.parameters()]
+    model.zero_grad()
+    assert model.backward(d, need_dx=False) is None and full.shape == x.shape
+    assert all(np.array_equal(a, layer.grads[name]) for a, (layer, name) in zip(grads, model.parameters()))

@@ -20,7 +20,10 @@ class LayerStep:
         self.outputs[0] = out
         return out
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True):
+        layer = self.layers[0]
+        if not need_dx and type(layer).__name__ == "Conv2D":
+            return layer.backward(dy, need_dx=False)
         return self.layers[0].backward(dy)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine import _kernels_pool as KP
 from engine import pool as P
-from engine.conv import conv2d, conv2d_backward, _resolve_padding, _pair
+from engine.conv import _conv2d_backward, _pair, _resolve_padding, conv2d
 from engine.shapes import window_output_size
 
 
@@ -101,9 +101,10 @@ class Conv2D(Module):
         self.cache = self.Cache(x)
         return out
 
-    def backward(self, dy):
+    def backward(self, dy, need_dx=True):
+        """dx (None when need_dx is False: a network's first layer has no use for it)."""
         (x,) = self._need_cache()
-        dx, dw, db = conv2d_backward(dy, x, self.params["w"], self.stride, self.padding)
+        dx, dw, db = _conv2d_backward(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
         self.grads["w"] += dw
         self.grads["b"] += db
         return dx

@@ -31,9 +31,15 @@ class Sequential:
             x = step.forward(x, training)
         return x
 
-    def backward(self, dy):
-        for step in reversed(self._steps):
-            dy = step.backward(dy)
+    def backward(self, dy, need_dx=True):
+        """Gradients of every layer from dy, the gradient of the loss w.r.t. the output.
+
+        Returns the gradient w.r.t. the input, or None with need_dx=False (training has no use
+        for it, and a first convolution layer then skips computing it).
+        """
+        for i, step in enumerate(reversed(self._steps)):
+            first = i == len(self._steps) - 1
+            dy = step.backward(dy, need_dx=need_dx) if first else step.backward(dy)
         return dy
 
     @property

@@ -35,7 +35,7 @@ def train_step(model, optimizer, x, y):
         loss, dlogits = softmax_cross_entropy(logits, y)
         if not np.isfinite(loss):
             raise NonFiniteLossError(f"the loss became {loss}: {advice}")
-        model.backward(dlogits)
+        model.backward(dlogits, need_dx=False)
     params = [(layer.params[name], layer.grads[name]) for layer, name in model.parameters()]
     if not _all_finite(g for _, g in params):
         raise NonFiniteLossError(f"the gradients became infinite: {advice}")
