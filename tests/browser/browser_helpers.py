@@ -63,16 +63,27 @@ def wait_until_idle(page, timeout=60_000):
     """Wait until Streamlit shows no 'running' status widget (the script run has finished)."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
         timeout=timeout,
     )
-    page.wait_for_timeout(200)
+    page.wait_for_timeout(300)
 
 
 def open_page(page, url, timeout=60_000):
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
     page.wait_for_selector("[data-testid='stMain']", timeout=timeout)
     wait_until_idle(page, timeout)
+    wait_for_images(page, timeout)
+
+
+def wait_for_images(page, timeout=30_000):
+    """Wait until every <img> on the page has loaded (st.image arrives after the script run)."""
+    page.wait_for_function(
+        "() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)",
+        timeout=timeout,
+    )
 
 
 def assert_no_exception(page):

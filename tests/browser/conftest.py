@@ -2,7 +2,7 @@
 
     app_server   base URL of a running `streamlit run app.py` (one per test session)
     browser      headless Debian Chromium driven by Playwright
-    page         a fresh Playwright page (1280x900)
+    page         a fresh Playwright page (1280x1600)
 """
 
 from pathlib import Path
@@ -34,7 +34,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
     pg = context.new_page()
     yield pg
     context.close()
