@@ -49,7 +49,7 @@ except ValueError as err:
     result = None
 
 if result is not None:
-    st.latex(result.formula.replace("·", r"\cdot ").replace("floor", r"\operatorname{floor}"))
+    st.latex(result.formula.replace("W_out", "W_{out}").replace("·", r"\cdot ").replace("floor", r"\operatorname{floor}"))
     m1, m2, m3 = st.columns(3)
     m1.metric("Output", f"{result.size} x {result.size}")
     m2.metric("Window spans", f"{result.effective_kernel} cells")
