@@ -88,7 +88,10 @@ if b1.button("Start", type="primary", disabled=active, width="stretch"):
 if active:
     paused = run.snapshot().state == "paused"
     if b2.button("Resume" if paused else "Pause", width="stretch"):
-        run.resume() if paused else run.pause()
+        if paused:
+            run.resume()
+        else:
+            run.pause()
         st.rerun()
     if b3.button("Stop", width="stretch"):
         run.stop()
@@ -114,8 +117,10 @@ def live():
                    f"number {p.queue_position} in the queue and will start by itself.")
     elif p.state == "failed":
         st.error(p.message)
+    elif p.state == "finished":
+        st.success(p.message)
     elif p.message:
-        st.success(p.message) if p.state == "finished" else st.info(p.message)
+        st.info(p.message)
     st.progress(p.step / max(p.total_steps, 1),
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {p.epoch} of {run.config.epochs} · "
                      f"{p.images_per_second:,.0f} images/s · {p.seconds_left:,.0f} s left · "

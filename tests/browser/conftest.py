@@ -13,17 +13,24 @@ from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, st
 
 
 @pytest.fixture(scope="session")
-def app_server():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+def app_server(browser):
     port = free_port()
     proc = start_server(port)
-    yield f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    # Until one session has run app.py, Streamlit answers a deep link such as /train with the
+    # plain pages/ folder listing instead of the app's navigation; the home page sets it up.
+    warm = browser.new_page()
+    warm.goto(url)
+    warm.wait_for_selector("h1", timeout=60_000)
+    warm.close()
+    yield url
     stop_server(proc)
 
 
 @pytest.fixture(scope="session")
 def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
