@@ -1,0 +1,54 @@
+"""Turn a drawing into an MNIST-style digit, the way the MNIST images themselves were made:
+the ink's bounding box scaled to fit 20 x 20 (keeping its shape), then placed in a 28 x 28
+image so that its centre of mass sits at the centre."""
+
+import numpy as np
+from PIL import Image
+
+
+def to_grey(image):
+    """An (H, W), (H, W, 3) or (H, W, 4) image as (H, W) float32 ink in [0, 1] (1 = ink).
+
+    Transparent pixels count as background; a light background is inverted so ink is bright.
+    """
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        grey = a[..., :3].mean(axis=2)
+        if a.shape[2] == 4:
+            grey = grey * (a[..., 3] / 255.0)
+    elif a.ndim == 2:
+        grey = a
+    else:
+        raise ValueError(f"expected a grey, RGB or RGBA image, not an array of shape {a.shape}")
+    if grey.max() > 1.0:
+        grey = grey / 255.0
+    if grey.mean() > 0.5:  # dark ink on a light background
+        grey = 1.0 - grey
+    return np.clip(grey, 0, 1).astype(np.float32)
+
+
+def mnist_style(image, threshold=0.1):
+    """(28, 28) float32 in [0, 1] from a drawing of any size; ValueError if there is no ink."""
+    grey = to_grey(image)
+    rows = np.flatnonzero(grey.max(axis=1) > threshold)
+    cols = np.flatnonzero(grey.max(axis=0) > threshold)
+    if len(rows) == 0:
+        raise ValueError("the drawing is empty: draw a digit first")
+    crop = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), Image.LANCZOS),
+                       dtype=np.float32) / 255.0
+    out = np.zeros((28, 28), np.float32)
+    top, left = (28 - nh) // 2, (28 - nw) // 2
+    out[top:top + nh, left:left + nw] = small
+    # shift so that the centre of mass lands on (14, 14), as in MNIST
+    total = out.sum()
+    cy = (out.sum(axis=1) * np.arange(28)).sum() / total
+    cx = (out.sum(axis=0) * np.arange(28)).sum() / total
+    dy, dx = int(round(14 - cy)), int(round(14 - cx))
+    shifted = np.zeros_like(out)
+    src = out[max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
+    shifted[max(dy, 0):max(dy, 0) + src.shape[0], max(dx, 0):max(dx, 0) + src.shape[1]] = src
+    return shifted

@@ -1,0 +1,79 @@
+"""Draw a digit and see what the network makes of it, layer by layer."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from engine import nn
+from engine.preprocess import mnist_style
+from pages.ui import images
+from pages.ui.figures import map_image, tile
+
+PRETRAINED = Path(__file__).resolve().parent.parent / "assets" / "pretrained_digit_net.npz"
+
+st.title("Draw a digit")
+st.markdown(
+    "Draw a digit from 0 to 9. It is prepared the way MNIST digits were (cut to its ink, scaled "
+    "to fit 20 x 20 pixels, centred by its centre of mass in 28 x 28), then every layer of the "
+    "network works on it in turn."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def pretrained():
+    """The shipped model, trained by assets/train_pretrained.py; loaded once per server."""
+    return nn.Sequential.load(PRETRAINED)
+
+
+trained = st.session_state.get("trained_model")
+choices = (["your trained model"] if trained is not None else []) + ["the pretrained model"]
+which = st.radio("Network", choices, horizontal=True)
+model = trained if which == "your trained model" else pretrained()
+if trained is None:
+    st.caption("Train a network on the training page and it will be offered here too.")
+
+source = st.radio("Digit", ["draw", "a test digit"], horizontal=True)
+digit = None
+left, right = st.columns([3, 2])
+with left:
+    if source == "draw":
+        from streamlit_drawable_canvas import st_canvas  # import only inside a running page
+
+        stroke = st.slider("Pen width", 8, 40, 20)
+        canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                           height=280, width=280, drawing_mode="freedraw", key="canvas",
+                           update_streamlit=True, return_image_data=True)
+        drawn = canvas.image_data if canvas is not None else None
+        if drawn is not None and drawn[..., :3].max() > 0:
+            try:
+                digit = mnist_style(drawn)
+            except ValueError as err:
+                st.warning(f"{str(err)[0].upper()}{str(err)[1:]}.")
+        else:
+            st.info("Draw with the mouse or a finger; the prediction follows.")
+    else:
+        index = st.number_input("Test digit number", 0, 9999, 0)
+        digit, label = images.digit(index)
+        st.caption(f"This test digit is labelled {label}.")
+
+if digit is not None:
+    probs = model.predict_proba(digit[None, None])[0]
+    with right:
+        st.image(map_image(digit, width=168, signed=False), caption="What the network sees (28 x 28)")
+        st.metric("Prediction", int(probs.argmax()))
+        st.caption(f"with probability {probs.max():.0%}")
+    st.bar_chart(pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]), height=200)
+    st.subheader("Every layer's output")
+    for layer, out in zip(model.layers, model.activations):
+        out = out[0]
+        if out.ndim == 3:
+            st.image(tile(out, cols=min(len(out), 8), width=min(720, 90 * min(len(out), 8)), signed=True),
+                     caption=f"{layer.name}: {out.shape[0]} maps of {out.shape[1]} x {out.shape[2]}")
+        elif out.size <= 1024:
+            side = int(np.ceil(out.size / 32))
+            row = np.zeros(side * 32, np.float32)
+            row[:out.size] = out
+            st.image(map_image(row.reshape(side, 32), width=640, signed=True),
+                     caption=f"{layer.name}: {out.size} values, 32 to a row")
