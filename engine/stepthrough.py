@@ -80,12 +80,18 @@ def conv2d_window(x, w, i, j, stride=1, padding=0, dilation=1, mode="zero"):
 
 
 def params_conv_vs_dense(h, w, depth, filters, f, out_h, out_w):
-    """Weights of a conv layer (F*F*D*K + K) against a dense layer producing the same number
-    of outputs from the same input ((H*W*D) * (H'*W'*K) + H'*W'*K)."""
+    """Weight counts for one layer on an (H, W, D) input: (conv, unshared, dense).
+
+    conv      F*F*D*K + K: every position shares the K filters
+    unshared  (H*W*D)*K*(F*F*D + 1): the lecture's count when every input position had its own
+              K filters (10 5x5 filters on 32x32x3: 30,720 * 76, about 2.3 million)
+    dense     (H*W*D)*(H'*W'*K) + H'*W'*K: a fully connected layer making as many outputs
+    """
     conv = f * f * depth * filters + filters
+    unshared = h * w * depth * filters * (f * f * depth + 1)
     outputs = out_h * out_w * filters
     dense = h * w * depth * outputs + outputs
-    return conv, dense
+    return conv, unshared, dense
 
 
 def window_coverage(n, f, stride=1, padding=0, dilation=1):
