@@ -1,0 +1,88 @@
+"""A restart does not recompile: Numba's compiled kernels come from the on-disk cache.
+
+Two fresh Python processes import the engine and call the main kernels (convolution forward and
+backward, pooling forward and backward, a training step of the digit network). The first may
+compile (and writes the cache); the second must load every kernel it calls from the cache:
+Numba's own counters show no cache miss, and its first call is quick.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = textwrap.dedent(
+    """
+    import json, time
+    t0 = time.perf_counter()
+    import numpy as np
+    import engine
+    from engine import _kernels_conv, _kernels_pool
+    t_import = time.perf_counter() - t0
+
+    def calls():
+        rng = np.random.default_rng(0)
+        x = rng.random((2, 3, 20, 20), dtype=np.float32)
+        w = rng.random((4, 3, 5, 5), dtype=np.float32)
+        y = engine.conv2d(x, w, padding=2)
+        engine.conv2d_backward(np.ones_like(y), x, w, padding=2)
+        p = engine.max_pool2d(y, 2)
+        engine.max_pool2d_backward(np.ones_like(p), y, 2, 2)
+        model = engine.nn.digit_net(seed=0)
+        opt = engine.nn.SGD(model, 0.01)
+        engine.nn.train_step(model, opt, rng.random((8, 1, 28, 28), dtype=np.float32),
+                             rng.integers(0, 10, 8))
+
+    t1 = time.perf_counter()
+    calls()
+    t_first = time.perf_counter() - t1
+    misses, hits = {}, {}
+    for module in (_kernels_conv, _kernels_pool):
+        for name in dir(module):
+            fn = getattr(module, name)
+            stats = getattr(fn, "stats", None)
+            if stats is not None and hasattr(stats, "cache_misses"):
+                key = f"{module.__name__}.{name}"
+                misses[key] = sum(stats.cache_misses.values())
+                hits[key] = sum(stats.cache_hits.values())
+    print(json.dumps({"import": t_import, "first_call": t_first, "misses": misses, "hits": hits}))
+    """
+)
+
+
+def run_fresh_process():
+    proc = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cache_dir():
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    if custom:  # Numba mirrors the source tree below NUMBA_CACHE_DIR
+        matches = list(Path(custom).rglob("_kernels_conv.*.nbi"))
+        return matches[0].parent if matches else Path(custom)
+    return ROOT / "engine" / "__pycache__"
+
+
+def test_second_process_loads_every_kernel_from_the_disk_cache():
+    first = run_fresh_process()  # may compile cold and writes the cache
+    folder = cache_dir()
+    for module in ("_kernels_conv", "_kernels_pool"):
+        assert list(folder.glob(f"{module}.*.nbi")), f"no cache index for engine/{module}.py in {folder}"
+        assert list(folder.glob(f"{module}.*.nbc")), f"no cached code for engine/{module}.py in {folder}"
+
+    second = run_fresh_process()
+    used = {k: v for k, v in second["hits"].items() if v}
+    assert used, f"no kernel was loaded from the cache: {second}"
+    recompiled = {k: v for k, v in second["misses"].items() if v}
+    assert not recompiled, f"these kernels were compiled again after a restart: {recompiled}"
+    # Generous bound: from the cache this takes well under a second; compiling takes many.
+    assert second["first_call"] < 3.0, (
+        f"the first call after a restart took {second['first_call']:.2f} s "
+        f"(the cold process took {first['first_call']:.2f} s)"
+    )
