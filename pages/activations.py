@@ -1,0 +1,63 @@
+"""Activations: sigmoid, tanh, ReLU and leaky ReLU, their slopes, and the vanishing gradient."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import engine
+from engine import activation_lab as lab
+from pages.ui import images, params
+from pages.ui.figures import map_image
+
+st.title("Activations")
+st.markdown(
+    "After each convolution a non-linear **activation** is applied to every value. Without it a "
+    "stack of layers would collapse into one linear map. During training the gradient is multiplied "
+    "by the activation's **slope** at every layer, so the slope decides how well deep networks learn."
+)
+
+NAMES = list(lab.ACTIVATIONS)
+DEFAULTS = {"act": "sigmoid", "depth": 10, "bias": 0.0}
+params.restore(DEFAULTS, page="activations", choices={"act": NAMES},
+               bounds={"depth": (1, 30), "bias": (-5.0, 5.0)})
+st.radio("Activation", NAMES, key="act", horizontal=True)
+name = st.session_state.act
+
+xs = np.linspace(-6, 6, 241)
+y, slope = lab.curve(name, xs)
+left, right = st.columns(2)
+left.markdown(f"**{name}(x)**")
+left.line_chart(pd.DataFrame({"x": xs, name: y}).set_index("x"), height=220)
+right.markdown("**its slope**")
+right.line_chart(pd.DataFrame({"x": xs, "slope": slope}).set_index("x"), height=220)
+right.caption(f"Largest slope: {slope.max():.3g}" + (" (so each sigmoid layer at least quarters the gradient)"
+                                                      if name == "sigmoid" else ""))
+
+st.subheader("A feature map before and after")
+st.slider("Shift the map by a bias b before the activation", -5.0, 5.0, key="bias", step=0.5)
+digit, _ = images.digit(3)
+fmap = engine.conv2d(digit[None, None], engine.filters.sobel_x()[None, None], padding="same")[0, 0]
+shifted = fmap + st.session_state.bias
+after, _ = lab.curve(name, shifted.ravel())
+after = after.reshape(fmap.shape)
+a, b = st.columns(2)
+a.image(map_image(shifted, width=224), caption="edge map + b (blue negative, red positive)")
+b.image(map_image(after, width=224), caption=f"{name} of it")
+if name == "ReLU":
+    dead = lab.dead_fraction(shifted.reshape(1, -1))
+    st.caption(f"{dead:.0%} of these units output 0 and pass back no gradient. Push b far below zero and "
+               "almost all die: a 'dying ReLU' never recovers, since its gradient is zero.")
+
+st.subheader("The vanishing gradient")
+st.slider("Layers in the stack", 1, 30, key="depth")
+depth = st.session_state.depth
+norms = {n: lab.gradient_norms(n, depth) for n in ("sigmoid", "ReLU")}
+table = pd.DataFrame({f"{n} network": v for n, v in norms.items()}, index=range(1, depth + 1))
+table.index.name = "layer (1 = first)"
+st.line_chart(np.log10(table.clip(lower=1e-30)), height=240)
+st.caption("log10 of the size of each layer's weight gradient, for a stack of dense layers. "
+           f"Through {depth} sigmoid layers the first layer gets {norms['sigmoid'][0]:.2g}, through ReLU "
+           f"layers {norms['ReLU'][0]:.2g}: the sigmoid network's early layers barely learn, "
+           "one reason ReLU networks train faster.")
+
+params.publish(list(DEFAULTS))

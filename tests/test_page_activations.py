@@ -1,0 +1,32 @@
+from streamlit.testing.v1 import AppTest
+
+PAGE = "../pages/activations.py"
+
+
+def run(**settings):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for key, value in settings.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_sigmoid_slope_is_a_quarter():
+    at = run()
+    assert not at.exception
+    assert any("Largest slope: 0.25" in c.value for c in at.caption)
+
+
+def test_vanishing_gradient_figure_updates_with_depth():
+    shallow, deep = run(depth=2), run(depth=30)
+    text = lambda at: next(c.value for c in at.caption if "Through" in c.value)
+    assert "Through 2 sigmoid" in text(shallow) and "Through 30 sigmoid" in text(deep)
+
+
+def test_dying_relu():
+    at = run(act="ReLU", bias=-5.0)
+    assert any("dying" in c.value and c.value.startswith("100%") for c in at.caption)
+
+
+def test_every_activation():
+    for name in ["sigmoid", "tanh", "ReLU", "leaky ReLU"]:
+        assert not run(act=name).exception
