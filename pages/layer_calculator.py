@@ -110,6 +110,8 @@ else:
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     total = arch.total_params(rows)
     st.metric("Total parameters", f"{total:,}")
-    st.caption(f"About {total * 4 / 2**20:,.1f} MB as 32-bit floats.")
+    size = total * 4
+    st.caption(f"About {size / 2**20:,.1f} MB as 32-bit floats." if size >= 2**20 else
+               f"About {size / 1024:,.1f} KB as 32-bit floats.")
 
 params.publish(["preset"])

@@ -60,12 +60,20 @@ def stop_server(proc):
 
 
 def wait_until_idle(page, timeout=60_000):
-    """Wait until Streamlit shows no 'running' status widget (the script run has finished)."""
+    """Wait until the script run has finished and its elements are on the page.
+
+    stApp carries the script state ('initial', 'running', 'notRunning', ...); skeletons and
+    stale elements mean a run is still arriving.
+    """
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')",
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const state = app && app.getAttribute('data-test-script-state');
+            return state && state !== 'initial' && state !== 'running'
+                && !document.querySelector('[data-testid="stSkeleton"]')
+                && !document.querySelector('[data-stale="true"]');
+        }""",
         timeout=timeout,
     )
     page.wait_for_timeout(300)
