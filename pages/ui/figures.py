@@ -109,3 +109,17 @@ def side_by_side(*blocks, gap=28):
 
 def operator(symbol):
     return f'<span style="font-size:26px;font-weight:600">{html.escape(symbol)}</span>'
+
+
+def with_box(a, rows, cols, colour=(230, 120, 0), width=280):
+    """A grey map with a coloured frame around rows (first, last) x cols (first, last), enlarged."""
+    img = to_rgb(a, signed=False)
+    factor = max(1, width // img.shape[1])
+    big = img.repeat(factor, axis=0).repeat(factor, axis=1)
+    r0, r1 = rows[0] * factor, (rows[1] + 1) * factor - 1
+    c0, c1 = cols[0] * factor, (cols[1] + 1) * factor - 1
+    t = max(2, factor // 4)
+    for sl in (np.s_[r0:r0 + t, c0:c1 + 1], np.s_[r1 - t + 1:r1 + 1, c0:c1 + 1],
+               np.s_[r0:r1 + 1, c0:c0 + t], np.s_[r0:r1 + 1, c1 - t + 1:c1 + 1]):
+        big[sl] = colour
+    return big
