@@ -1,0 +1,48 @@
+"""Check yourself: predict the answer, then reveal it."""
+
+import streamlit as st
+
+from engine.quiz import MAKERS, make_question
+from pages.ui import params
+from pages.ui.figures import grid_html, operator, side_by_side
+
+st.title("Check yourself")
+st.markdown("Work the answer out first, type it, then check. A new question is made from random "
+            "settings each time; your score is kept while this tab is open.")
+
+KINDS = list(MAKERS)
+params.restore({"kind": KINDS[0], "seed": 1}, choices={"kind": KINDS}, bounds={"seed": (0, 10**6)},
+               page="check_yourself")
+st.session_state.setdefault("score", [0, 0])
+
+st.selectbox("Kind of question", KINDS, key="kind")
+q = make_question(st.session_state.kind, st.session_state.seed)
+st.markdown(f"**{q.text}**")
+if q.grid is not None and q.kernel is not None:
+    st.markdown(side_by_side(grid_html(q.grid, caption="input"), operator("⋆"), grid_html(q.kernel, caption="kernel")),
+                unsafe_allow_html=True)
+elif q.grid is not None:
+    st.markdown(grid_html(q.grid, caption="input (rows and columns count from 0)"), unsafe_allow_html=True)
+
+reply = st.text_input("Your answer", key=f"reply_{st.session_state.kind}_{st.session_state.seed}",
+                      placeholder="e.g. 2,3" if q.kind == "max-pool gradient" else "a number")
+c1, c2 = st.columns(2)
+checked_key = f"checked_{st.session_state.kind}_{st.session_state.seed}"
+if c1.button("Check", type="primary", disabled=not reply.strip()):
+    right = q.check(reply)
+    if not st.session_state.get(checked_key):
+        st.session_state.score[0] += int(right)
+        st.session_state.score[1] += 1
+        st.session_state[checked_key] = "right" if right else "wrong"
+if st.session_state.get(checked_key) == "right":
+    st.success(f"Right. {q.explanation}")
+elif st.session_state.get(checked_key) == "wrong":
+    st.error(f"Not quite: the answer is {q.answer}. {q.explanation}")
+if c2.button("Next question"):
+    st.session_state.seed += 1
+    st.rerun()
+
+right, asked = st.session_state.score
+st.metric("Score", f"{right} of {asked}")
+
+params.publish(["kind", "seed"])
