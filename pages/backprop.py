@@ -68,7 +68,7 @@ if losses:
 else:
     left.info("Press Train to take gradient steps.")
 surface = decision_surface(model)
-right.image(map_image(surface - 0.5, width=240, signed=True, vmax=0.5),
+right.image(map_image(surface - 0.5, width=240, signed=True, vmax=0.5), width=240,
             caption="Output over the square from -0.5 to 1.5: red means 1, blue means 0. "
                     "The XOR points sit at the corners (0,0), (0,1), (1,0), (1,1).")
 pred = model.forward(XOR_X, training=False).ravel()
