@@ -50,6 +50,10 @@ def _is_number(text):
         return False
 
 
+def _advance(n_out):
+    st.session_state.pos = (st.session_state.pos + 1) % n_out
+
+
 left, right = st.columns(2)
 left.text_input("Signal x", key="x", help="Numbers separated by commas")
 right.text_input("Kernel w", key="w", help="Numbers separated by commas")
@@ -61,7 +65,10 @@ if x is not None and w is not None:
     steps = conv1d_steps(x, w, flip)
     n_out = len(steps)
     st.session_state.pos = min(st.session_state.pos, n_out - 1)
-    st.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
+    slide, step_button = st.columns([5, 1], vertical_alignment="bottom")
+    slide.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
+    step_button.button("Next step", on_click=_advance, args=(n_out,), width="stretch",
+                       help="Move the kernel one place to the right (back to the start after the end)")
     step = steps[st.session_state.pos]
 
     # The signal with zeros on both sides so the kernel can hang over the ends.

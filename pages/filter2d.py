@@ -17,7 +17,7 @@ st.markdown(
 
 KERNELS = ["identity", "box", "gaussian", "sharpen", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y",
            "laplacian", "emboss", "gabor", "x_kernel", "custom"]
-SOURCES = ["sample", "digit", "upload"]
+SOURCES = ["sample", "digit", "draw", "upload"]
 DEFAULTS = {"source": "sample", "sample": "hopper", "digit": 0, "kernel": "sobel_x", "size": 5,
             "sigma": 1.0, "theta": 0, "wavelength": 6.0, "convolve": False, "mode": "zero",
             "custom": "0 -1 0; -1 5 -1; 0 -1 0", "row": 0, "col": 0}
@@ -56,7 +56,8 @@ def feature_map(image, kernel, convolve, mode):
 left, right = st.columns(2)
 with left:
     st.radio("Image", SOURCES, key="source", horizontal=True,
-             format_func={"sample": "a sample", "digit": "a handwritten digit", "upload": "your own"}.get)
+             format_func={"sample": "a sample", "digit": "a handwritten digit", "draw": "draw one",
+                          "upload": "your own"}.get)
     image = None
     if st.session_state.source == "sample":
         st.selectbox("Sample", images.sample_names(), key="sample")
@@ -65,6 +66,17 @@ with left:
         st.number_input("Digit number (0-9999 of the test set)", 0, 9999, key="digit")
         image, label = images.digit(st.session_state.digit)
         st.caption(f"This digit is a {label}.")
+    elif st.session_state.source == "draw":
+        from streamlit_drawable_canvas import st_canvas  # import only inside a running page
+
+        canvas = st_canvas(stroke_width=12, stroke_color="#FFFFFF", background_color="#000000",
+                           height=256, width=256, drawing_mode="freedraw", key="filter_canvas",
+                           update_streamlit=True, return_image_data=True)
+        drawn = canvas.image_data if canvas is not None else None
+        if drawn is not None and drawn[..., :3].max() > 0:
+            image = images.from_drawing(drawn)
+        else:
+            st.info("Draw something with the mouse or a finger; its feature map appears below.")
     else:
         upload = st.file_uploader("An image file (PNG or JPEG)", type=None)
         if upload is not None:

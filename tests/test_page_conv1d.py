@@ -50,3 +50,13 @@ def test_kernel_longer_than_signal_and_position_clamped():
     at = run(x="1,2", w="1,1,1,1", pos=200)
     assert not at.exception and not at.error
     assert at.slider[0].value == 4
+
+
+def test_next_step_button_moves_the_kernel_and_wraps_around():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.button[0].click().run()
+    assert at.slider[0].value == 1
+    assert any("y[1]" in m.value and "**1**" in m.value for m in at.markdown)
+    at.slider[0].set_value(6).run()
+    at.button[0].click().run()
+    assert at.slider[0].value == 0 and not at.exception

@@ -84,3 +84,20 @@ def test_an_enormous_image_is_refused_before_decoding():
         assert "too many pixels" in str(err)
     else:
         raise AssertionError("a 20,000 x 20,000 image was accepted")
+
+
+def test_draw_source_asks_for_a_drawing_and_keeps_the_step_through():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["source"] = "draw"
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Draw something" in i.value for i in at.info)
+    assert any("= **4**" in m.value for m in at.markdown)  # the 5x5 step-through is still there
+
+
+def test_a_drawing_becomes_a_grey_image():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[1, 2] = (255, 255, 255, 255)
+    grey = images.from_drawing(rgba)
+    assert grey.dtype == np.float32 and grey.shape == (4, 4)
+    assert grey[1, 2] == 1 and grey.sum() == 1

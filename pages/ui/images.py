@@ -43,6 +43,12 @@ def digit(index):
     return x_test[index, 0], int(y_test[index])
 
 
+def from_drawing(rgba):
+    """A canvas drawing (H, W, 4) uint8, light strokes on black, as a grey (H, W) float32 in [0, 1]."""
+    rgba = np.asarray(rgba, dtype=np.float32)
+    return np.ascontiguousarray(rgba[..., :3].mean(axis=2) / 255, dtype=np.float32)
+
+
 def load_upload(data, max_side=None, max_mb=None):
     """Decode uploaded bytes into a grey image (H, W) float32 in [0, 1], no side above max_side.
 
