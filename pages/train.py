@@ -177,5 +177,11 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
     run.model.save(buf)
     st.download_button("Download the trained model (.npz)", buf.getvalue(), "convlab_digits.npz")
     st.session_state.trained_model = run.model
+    runs = st.session_state.setdefault("runs", {})
+    if key not in {r["id"] for r in runs.values()}:
+        name = f"run {len(runs) + 1}: {run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}"
+        runs[name] = {"id": key, "config": run.config, "progress": run.snapshot(), "model": run.model,
+                      "probs": probs, "accuracy": float((pred == y_test).mean())}
+    st.caption("This run is kept for the Compare runs page.")
 
 params.publish(list(DEFAULTS))

@@ -1,0 +1,94 @@
+"""Compare runs: the session's training runs side by side, an ensemble of them, save, load, export."""
+
+import io
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from engine import datasets, metrics, nn
+from engine.export import to_keras, to_pytorch
+
+st.title("Compare runs")
+st.markdown(
+    "Tuning means changing one thing and training again. Every run you finish on the training page "
+    "is kept here for this session: overlay their curves, read their settings side by side (only what "
+    "differs is what you changed), and average their predictions into an ensemble."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def test_digits():
+    _, _, x_test, y_test = datasets.load_digits()
+    return x_test, y_test
+
+
+runs = st.session_state.setdefault("runs", {})
+
+with st.expander("Load a saved model (.npz)"):
+    upload = st.file_uploader("A model saved from the training page", type=None, key="model_upload")
+    if upload is not None and upload.file_id != st.session_state.get("loaded_file"):
+        try:
+            model = nn.Sequential.load(io.BytesIO(upload.getvalue()))
+            x_test, y_test = test_digits()
+            probs = model.predict_proba(x_test)
+        except (ValueError, OSError, KeyError) as err:
+            st.error(f"This file could not be loaded: {err}")
+        else:
+            st.session_state.loaded_file = upload.file_id
+            runs[f"loaded: {upload.name}"] = {"id": upload.file_id, "config": None, "progress": None,
+                                              "model": model, "probs": probs,
+                                              "accuracy": float((probs.argmax(1) == y_test).mean())}
+            st.success(f"Loaded {upload.name}.")
+
+if not runs:
+    st.info("No runs yet: train a network on the training page (a small training set is quick), then "
+            "change one setting and train again.")
+    st.stop()
+
+chosen = st.multiselect("Runs to compare", list(runs), default=list(runs)[-3:])
+if not chosen:
+    st.stop()
+
+curves = [(n, runs[n]["progress"]) for n in chosen if runs[n]["progress"] is not None]
+if curves:
+    left, right = st.columns(2)
+    loss = pd.concat([pd.Series(p.train_loss, index=p.steps, name=n) for n, p in curves], axis=1)
+    left.markdown("**Training loss**")
+    left.line_chart(loss, height=240)
+    acc = pd.concat([pd.Series(p.val_acc, index=p.val_steps, name=n) for n, p in curves], axis=1)
+    right.markdown("**Validation accuracy** (one point per epoch)")
+    right.line_chart(acc, height=240)
+    early = [f"{n}: best validation loss at epoch {p.best_epoch}" for n, p in curves if p.best_epoch]
+    if early:
+        st.caption("; ".join(early))
+
+settings = pd.DataFrame({n: asdict(runs[n]["config"]) for n in chosen if runs[n]["config"] is not None})
+if not settings.empty:
+    differs = settings.astype(str).nunique(axis=1) > 1
+    st.markdown("**Settings** (rows that differ are marked)")
+    st.dataframe(settings.assign(differs=differs.map({True: "◀", False: ""})), width="stretch")
+
+x_test, y_test = test_digits()
+table = pd.DataFrame({"test accuracy": [runs[n]["accuracy"] for n in chosen]}, index=chosen)
+if len(chosen) > 1:
+    mean_probs = np.mean([runs[n]["probs"] for n in chosen], axis=0)
+    ensemble = float((mean_probs.argmax(1) == y_test).mean())
+    table.loc["ensemble (averaged probabilities)"] = ensemble
+st.dataframe(table.style.format("{:.2%}"), width="stretch")
+
+st.subheader("Save and export")
+pick = st.selectbox("Run", chosen)
+model = runs[pick]["model"]
+buf = io.BytesIO()
+model.save(buf)
+c1, c2, c3 = st.columns(3)
+c1.download_button("Model weights (.npz)", buf.getvalue(), "convlab_model.npz")
+c2.download_button("PyTorch code", to_pytorch(model, "convlab_model.npz"), "convlab_model_pytorch.py")
+c3.download_button("Keras code", to_keras(model, "convlab_model.npz"), "convlab_model_keras.py")
+with st.expander("Show the PyTorch code"):
+    st.code(to_pytorch(model, "convlab_model.npz"), language="python")
+confusion = metrics.confusion_matrix(y_test, runs[pick]["probs"].argmax(1))
+st.caption(f"{pick}: per-digit accuracy " + ", ".join(
+    f"{d}: {a:.0%}" for d, a in enumerate(metrics.per_class_accuracy(confusion))))
