@@ -1,5 +1,7 @@
 """Stride, padding and dilation: the output-size formula with the learner's own numbers."""
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -49,7 +51,10 @@ except ValueError as err:
     result = None
 
 if result is not None:
-    st.latex(result.formula.replace("W_out", "W_{out}").replace("·", r"\cdot ").replace("floor", r"\operatorname{floor}"))
+    latex = result.formula.replace("W_out", "W_{out}").replace("·", r"\cdot ").replace("floor", r"\operatorname{floor}")
+    latex = re.sub(r"\(effective kernel (.*?= \d+)\)",
+                   lambda m: r"\quad(\text{window span } " + m.group(1) + r")\quad", latex)
+    st.latex(latex)
     m1, m2, m3 = st.columns(3)
     m1.metric("Output", f"{result.size} x {result.size}")
     m2.metric("Window spans", f"{result.effective_kernel} cells")

@@ -6,7 +6,7 @@ import streamlit as st
 from engine import conv2d, conv_output_size, filters
 from engine.stepthrough import params_conv_vs_dense
 from pages.ui import images, params
-from pages.ui.figures import tile
+from pages.ui.figures import channel_tiles, tile
 
 st.title("Volumes and many filters")
 st.markdown(
@@ -58,7 +58,8 @@ except ValueError as err:
     st.stop()
 
 conv_params, unshared, dense_params = params_conv_vs_dense(s.side, s.side, depth, s.k, s.f, size.size, size.size)
-m1, m2, m3, m4 = st.columns(4)
+m1, m2 = st.columns(2)
+m3, m4 = st.columns(2)
 m1.metric("Output volume", f"{size.size} x {size.size} x {s.k}")
 m2.metric("Convolution weights", f"{conv_params:,}", help=f"F·F·D·K + K = {s.f}·{s.f}·{depth}·{s.k} + {s.k}")
 m3.metric("Without sharing", f"{unshared:,}",
@@ -78,7 +79,7 @@ if s.f == 1:
 x = rgb_input(s.side)
 out = feature_volume(s.side, s.k, s.f, s.stride, s.padding, s.seed)
 left, right = st.columns([1, 2])
-left.image(tile(x, cols=3, width=360, signed=False), caption="The input volume: its 3 channels (red, green, blue)")
+left.image(channel_tiles(x), caption="The input volume: its 3 channels (red, green, blue)")
 right.image(tile(out, cols=min(8, s.k), width=min(640, 80 * min(8, s.k)), signed=True),
             caption=f"The output volume: {s.k} feature maps of {size.size} x {size.size}, one per filter "
                     "(random filters; red positive, blue negative)")

@@ -63,3 +63,9 @@ def test_a_hostile_link_falls_back_to_defaults():
     at.run()
     assert not at.exception
     assert at.slider(key="stride").value == 1 and at.selectbox(key="mode").value == "zero"
+
+
+def test_dilation_formula_names_the_window_span():
+    at = run(n=12, f=5, stride=2, padding=2, dilation=2)
+    assert at.metric[0].value == "4 x 4" and at.metric[1].value == "9 cells"
+    assert r"\text{window span }" in at.latex[0].value and "effective kernel" not in at.latex[0].value

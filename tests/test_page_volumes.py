@@ -34,3 +34,16 @@ def test_misfit_and_too_big_filters():
 def test_extremes_render():
     at = run(k=64, f=11, side=128, padding=5)
     assert not at.exception and at.metric[0].value == "128 x 128 x 64"
+
+
+def test_input_channels_are_drawn_in_their_colours():
+    import numpy as np
+
+    from pages.ui.figures import channel_tiles
+
+    x = np.zeros((3, 2, 2), np.float32)
+    x[0, 0, 0] = x[2, 1, 1] = 1
+    img = channel_tiles(x, width=0, gap=1)
+    assert img.shape == (2, 8, 3)
+    assert tuple(img[0, 0]) == (255, 0, 0) and tuple(img[1, 7]) == (0, 0, 255)
+    assert tuple(img[0, 2]) == (255, 255, 255)  # the gap between channels

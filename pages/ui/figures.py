@@ -72,6 +72,22 @@ def tile(maps, cols=None, gap=1, width=None, signed=None, shared_scale=False):
     return enlarge(sheet, width) if width else sheet
 
 
+def channel_tiles(x, width=360, gap=2):
+    """The channels of an image volume x: (C, H, W) with values in [0, 1] side by side, each in
+    its own colour when C == 3 (red, green, blue) and grey otherwise. Returns RGB uint8."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0, 1)
+    c, h, w = x.shape
+    sheet = np.full((h, c * (w + gap) - gap, 3), 255, np.uint8)
+    for i in range(c):
+        img = np.zeros((h, w, 3), np.float32)
+        if c == 3:
+            img[..., i] = x[i]
+        else:
+            img[...] = x[i][..., None]
+        sheet[:, i * (w + gap):i * (w + gap) + w] = (img * 255 + 0.5).astype(np.uint8)
+    return enlarge(sheet, width)
+
+
 def _cell_colour(value, scale, signed):
     if scale == 0:
         return "#ffffff", "#000000"
