@@ -15,6 +15,9 @@ st.markdown(
 
 PRESETS = list(arch.PRESETS)
 params.restore({"preset": PRESETS[0]}, choices={"preset": PRESETS}, page="layer_calculator")
+_shape = arch.PRESETS[st.session_state.preset][0]  # the input size defaults to the preset's
+params.restore({"in_c": _shape[0], "in_h": _shape[1], "in_w": _shape[2]},
+               bounds={key: (1, 4096) for key in ("in_c", "in_h", "in_w")}, page="layer_calculator_input")
 COLUMNS = ["type", "filters / units", "size", "stride", "padding", "rate"]
 
 
@@ -48,23 +51,23 @@ def frame_to_specs(frame):
     return specs
 
 
-def load_preset():
+def load_preset(keep_shape=False):
     shape, specs, _ = arch.PRESETS[st.session_state.preset]
-    st.session_state.input_shape = shape
+    if not keep_shape:
+        st.session_state.in_c, st.session_state.in_h, st.session_state.in_w = shape
     st.session_state.layers = specs_to_frame(specs)
     st.session_state.editor_version = st.session_state.get("editor_version", 0) + 1
 
 
 st.selectbox("Start from", PRESETS, key="preset", on_change=load_preset)
 if "layers" not in st.session_state:
-    load_preset()
+    load_preset(keep_shape=True)
 st.caption(arch.PRESETS[st.session_state.preset][2])
 
-c, h, w = st.session_state.input_shape
 i1, i2, i3 = st.columns(3)
-channels = i1.number_input("Input channels", 1, 4096, value=c)
-height = i2.number_input("Input height", 1, 4096, value=h)
-width = i3.number_input("Input width", 1, 4096, value=w)
+channels = i1.number_input("Input channels", 1, 4096, key="in_c")
+height = i2.number_input("Input height", 1, 4096, key="in_h")
+width = i3.number_input("Input width", 1, 4096, key="in_w")
 
 st.markdown("**Layers** (add a row at the bottom, delete rows with the checkbox on the left; "
             "padding is a number, 'same' or 'valid')")
@@ -114,4 +117,4 @@ else:
     st.caption(f"About {size / 2**20:,.1f} MB as 32-bit floats." if size >= 2**20 else
                f"About {size / 1024:,.1f} KB as 32-bit floats.")
 
-params.publish(["preset"])
+params.publish(["preset", "in_c", "in_h", "in_w"])

@@ -32,3 +32,22 @@ def test_moving_a_layer_down_changes_the_order():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     at.button[1].click().run()  # move row 0 (the first conv) below the ReLU
     assert at.dataframe[-1].value["layer"][0] == "ReLU"
+
+
+def test_a_link_restores_the_preset_and_the_input_size():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["preset"] = "AlexNet"
+    at.query_params["in_h"] = "200"
+    at.run()
+    assert not at.exception
+    assert [n.value for n in at.number_input[:3]] == [3, 200, 227]
+    assert "does not fit" not in (at.error[0].value if at.error else "")
+    assert at.dataframe[-1].value["output shape"][0] == "96 x 48 x 55"  # (200 - 11) // 4 + 1 rows
+
+
+def test_choosing_a_preset_resets_the_input_size():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.number_input[1].set_value(64).run()
+    at.selectbox(key="preset").set_value("VGG-16").run()
+    assert [n.value for n in at.number_input[:3]] == [3, 224, 224]
+    assert at.metric[0].value == "138,357,544"
