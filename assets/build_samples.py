@@ -2,6 +2,7 @@
 
 - hopper.png: Grace Hopper's official US Navy portrait (public domain), from the copy that
   matplotlib ships as sample data, converted to grey and cut to 256 x 256.
+- rgb/hopper.png: the same portrait in colour, 128 x 128, for the volumes lesson.
 - shapes.png, stripes.png, checkerboard.png: drawn here by code (same licence as ConvLab).
 
     python assets/build_samples.py
@@ -16,13 +17,13 @@ from PIL import Image
 OUT = Path(__file__).with_name("samples")
 
 
-def hopper():
+def hopper(mode="L", side_out=256):
     with cbook.get_sample_data("grace_hopper.jpg") as f:
-        img = Image.open(f).convert("L")
+        img = Image.open(f).convert(mode)
     w, h = img.size
     side = min(w, h)
     img = img.crop(((w - side) // 2, 0, (w + side) // 2, side))
-    return img.resize((256, 256), Image.LANCZOS)
+    return img.resize((side_out, side_out), Image.LANCZOS)
 
 
 def shapes(n=256):
@@ -51,6 +52,9 @@ def main():
     for name, make in [("hopper", hopper), ("shapes", shapes), ("stripes", stripes), ("checkerboard", checkerboard)]:
         make().save(OUT / f"{name}.png", optimize=True)
         print("wrote", OUT / f"{name}.png")
+    (OUT / "rgb").mkdir(exist_ok=True)
+    hopper("RGB", 128).save(OUT / "rgb" / "hopper.png", optimize=True)
+    print("wrote", OUT / "rgb" / "hopper.png")
 
 
 if __name__ == "__main__":

@@ -33,12 +33,10 @@ depth = 3
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def rgb_input(side):
-    """The sample photo tinted into three different channels, side x side: (3, side, side)."""
-    grey = images.sample("hopper")
-    idx = np.linspace(0, grey.shape[0] - 1, side).astype(int)
-    g = grey[np.ix_(idx, idx)]
-    ramp = np.linspace(0, 1, side, dtype=np.float32)
-    return np.stack([g, g * ramp[None, :], g * ramp[:, None]])
+    """The colour sample photo at side x side (nearest pixels): (3, side, side)."""
+    rgb = images.sample_rgb("hopper")
+    idx = np.linspace(0, rgb.shape[1] - 1, side).astype(int)
+    return np.ascontiguousarray(rgb[:, idx][:, :, idx])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -47,3 +47,12 @@ def test_input_channels_are_drawn_in_their_colours():
     assert img.shape == (2, 8, 3)
     assert tuple(img[0, 0]) == (255, 0, 0) and tuple(img[1, 7]) == (0, 0, 255)
     assert tuple(img[0, 2]) == (255, 255, 255)  # the gap between channels
+
+
+def test_the_input_is_a_colour_photo():
+    from pages.ui import images
+
+    rgb = images.sample_rgb("hopper")
+    assert rgb.shape == (3, 128, 128) and rgb.dtype.name == "float32"
+    assert 0 <= rgb.min() and rgb.max() <= 1
+    assert abs(rgb[0] - rgb[2]).mean() > 0.02  # the channels differ: it is not a grey picture

@@ -30,6 +30,16 @@ def sample(name):
     return np.asarray(Image.open(SAMPLES / f"{name}.png").convert("L"), dtype=np.float32) / 255
 
 
+@st.cache_data(show_spinner=False)
+def sample_rgb(name="hopper"):
+    """A shipped colour sample (3, H, W) float32 in [0, 1] (channels red, green, blue)."""
+    path = SAMPLES / "rgb" / f"{name}.png"
+    if not path.exists():
+        raise ImageError(f"there is no colour sample called {name!r}")
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1))
+
+
 @st.cache_resource(show_spinner=False)
 def _digits():
     _, _, x_test, y_test = datasets.load_digits()
