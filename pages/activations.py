@@ -8,6 +8,7 @@ import engine
 from engine import activation_lab as lab
 from pages.ui import images, params
 from pages.ui.figures import map_image
+from pages.ui.graphs import line_chart
 
 st.title("Activations")
 st.markdown(
@@ -27,9 +28,9 @@ xs = np.linspace(-6, 6, 241)
 y, slope = lab.curve(name, xs)
 left, right = st.columns(2)
 left.markdown(f"**{name}(x)**")
-left.line_chart(pd.DataFrame({"x": xs, name: y}).set_index("x"), height=220)
+line_chart(pd.DataFrame({name: y}, index=pd.Index(xs, name="x")), "x", f"{name}(x)", where=left)
 right.markdown("**its slope**")
-right.line_chart(pd.DataFrame({"x": xs, "slope": slope}).set_index("x"), height=220)
+line_chart(pd.DataFrame({"slope": slope}, index=pd.Index(xs, name="x")), "x", "slope", where=right)
 right.caption(f"Largest slope: {slope.max():.3g}" + (" (so each sigmoid layer at least quarters the gradient)"
                                                       if name == "sigmoid" else ""))
 
@@ -54,7 +55,8 @@ depth = st.session_state.depth
 norms = {n: lab.gradient_norms(n, depth) for n in ("sigmoid", "ReLU")}
 table = pd.DataFrame({f"{n} network": v for n, v in norms.items()}, index=range(1, depth + 1))
 table.index.name = "layer (1 = first)"
-st.line_chart(np.log10(table.clip(lower=1e-30)), height=240)
+line_chart(np.log10(table.clip(lower=1e-30)), "layer (1 = first)", "log10 |gradient|", height=240,
+           colours={"sigmoid network": "#d95f02", "ReLU network": "#1b9e77"})
 st.caption("log10 of the size of each layer's weight gradient, for a stack of dense layers. "
            f"Through {depth} sigmoid layers the first layer gets {norms['sigmoid'][0]:.2g}, through ReLU "
            f"layers {norms['ReLU'][0]:.2g}: the sigmoid network's early layers barely learn, "
