@@ -1,5 +1,7 @@
 """Check yourself: predict the answer, then reveal it."""
 
+import re
+
 import streamlit as st
 
 from engine.quiz import MAKERS, make_question
@@ -28,9 +30,15 @@ reply = st.text_input("Your answer", key=f"reply_{st.session_state.kind}_{st.ses
                       placeholder="e.g. 2,3" if q.kind == "max-pool gradient" else "a number")
 c1, c2 = st.columns(2)
 checked_key = f"checked_{st.session_state.kind}_{st.session_state.seed}"
+cell_answer = q.kind == "max-pool gradient"
+well_formed = (re.fullmatch(r"\s*\(?\s*\d+\s*[, ]\s*\d+\s*\)?\s*", reply) if cell_answer
+               else re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", reply.replace(",", "")))
 if c1.button("Check", type="primary", disabled=not reply.strip()):
-    right = q.check(reply)
-    if not st.session_state.get(checked_key):
+    right = q.check(reply.strip().strip("()"))
+    if not well_formed:
+        st.warning("Type the cell as row, column (for example 2,3)." if cell_answer
+                   else "Type a number (for example 12); this one was not counted.")
+    elif not st.session_state.get(checked_key):
         st.session_state.score[0] += int(right)
         st.session_state.score[1] += 1
         st.session_state[checked_key] = "right" if right else "wrong"

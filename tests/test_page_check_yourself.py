@@ -24,3 +24,26 @@ def test_every_kind_renders():
         at.session_state["kind"] = kind
         at.run()
         assert not at.exception, kind
+
+
+def test_an_answer_that_is_not_a_number_is_not_counted():
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.text_input[0].input("banana").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Type a number" in at.warning[0].value and at.metric[0].value == "0 of 0"
+
+
+def test_max_pool_cell_in_brackets_is_accepted():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["kind"] = "max-pool gradient"
+    at.run()
+    q = make_question("max-pool gradient", 1)
+    row, col = q.answer.replace(" ", "").split(",")
+    at.text_input[0].input(f"({row}, {col})").run()
+    at.button[0].click().run()
+    assert "Right" in at.success[0].value and at.metric[0].value == "1 of 1"
+    at.button[1].click().run()
+    at.text_input[0].input("7").run()
+    at.button[0].click().run()
+    assert "row, column" in at.warning[0].value and at.metric[0].value == "1 of 1"
