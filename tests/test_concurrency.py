@@ -55,3 +55,30 @@ def test_parallel_kernels_from_many_threads_at_once():
     proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "errors []" in proc.stdout
+
+
+def test_a_model_shared_by_all_sessions_predicts_right_from_many_threads():
+    """The pretrained network is loaded once per server and used by every session at once."""
+    import threading
+    from pathlib import Path
+
+    import engine
+
+    model = engine.nn.Sequential.load(Path(__file__).resolve().parents[1] / "assets" / "pretrained_digit_net.npz")
+    rng = np.random.default_rng(2)
+    inputs = [rng.random((1 + i % 3, 1, 28, 28), dtype=np.float32) for i in range(12)]
+    want = [model.predict_proba(x) for x in inputs]
+    wrong = []
+
+    def run(t):
+        for r in range(20):
+            i = (t * 5 + r) % len(inputs)
+            if not np.allclose(model.predict_proba(inputs[i]), want[i], atol=1e-5):
+                wrong.append((t, r))
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong, f"{len(wrong)} of 160 predictions from a shared model were wrong"
