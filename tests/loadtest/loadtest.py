@@ -49,14 +49,14 @@ IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
   && Array.from(document.images).every(i => i.complete)"""
 
 # What the learner sees, without the slider itself (its label moves at once, before any rerun).
+# textContent, not innerText: it forces no layout, so 26 tabs polling it stay cheap.
 FINGERPRINT_JS = """() => {
-  const main = document.querySelector('[data-testid="stMain"]');
-  if (!main) return '';
-  const clone = main.cloneNode(true);
-  clone.querySelectorAll('[data-testid="stSlider"], [data-testid="stSelectSlider"], [role="slider"]')
-       .forEach(e => e.remove());
-  const imgs = Array.from(main.querySelectorAll('img')).map(i => i.src).join(' ');
-  return clone.innerText + '|' + imgs;
+  const parts = [];
+  document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').forEach(e => {
+    if (!e.querySelector('[data-testid="stSlider"], [data-testid="stSelectSlider"]')) parts.push(e.textContent);
+  });
+  document.querySelectorAll('[data-testid="stMain"] img').forEach(i => parts.push(i.src));
+  return parts.join('|');
 }"""
 
 CHANGED_AND_IDLE_JS = """(before) => {
@@ -129,7 +129,7 @@ async def check_exceptions(page, res, who):
     return False
 
 
-async def lesson_session(browser, base, name, who, res, stop, rng, sem):
+async def lesson_session(browser, base, name, who, res, stop, rng, sem, think=(1.0, 3.0)):
     context = await browser.new_context(viewport={"width": 1280, "height": 1200})
     page = await context.new_page()
     page.on("pageerror", lambda err: res.error(who, f"browser error: {str(err)[:200]}"))
@@ -139,7 +139,7 @@ async def lesson_session(browser, base, name, who, res, stop, rng, sem):
         slider = page.locator(SLIDER).first
         direction = 1
         while not stop.is_set():
-            await asyncio.sleep(rng.uniform(0.5, 2.0))  # think time
+            await asyncio.sleep(rng.uniform(*think))  # looking at the result
             if stop.is_set():
                 break
             lo, hi, now = await slider.evaluate("e => [+e.min, +e.max, +e.value]")
@@ -152,7 +152,7 @@ async def lesson_session(browser, base, name, who, res, stop, rng, sem):
             t0 = time.perf_counter()
             await slider.press("ArrowRight" if direction > 0 else "ArrowLeft")
             try:
-                await page.wait_for_function(CHANGED_AND_IDLE_JS, arg=before, timeout=30_000, polling=50)
+                await page.wait_for_function(CHANGED_AND_IDLE_JS, arg=before, timeout=30_000, polling=100)
             except Exception as err:  # noqa: BLE001  (Playwright TimeoutError)
                 res.changes_timed_out += 1
                 res.error(who, f"{name}: no updated page within 30 s of a slider change ({type(err).__name__}: {str(err)[:150]})")
@@ -253,7 +253,8 @@ async def drive(base, server_pid, args, res):
             n_lessons = max(args.sessions - args.trainers, 0)
             lesson_tasks = [
                 asyncio.create_task(lesson_session(browser, base, lessons[i % len(lessons)], f"learner {i + 1}",
-                                                   res, stop, random.Random(rng.random()), sem))
+                                                   res, stop, random.Random(rng.random()), sem,
+                                                   (args.think_min, args.think_max)))
                 for i in range(n_lessons)
             ]
             train_tasks = [
@@ -291,6 +292,8 @@ def summary(res, args, server_start_s):
         "train_size": args.train_size,
         "epochs": args.epochs,
         "duration_s": round(getattr(res, "duration", 0.0), 1),
+        "think_s": f"{args.think_min:g}-{args.think_max:g}",
+        "load_average_at_end": os.getloadavg(),
         "lesson_pages": getattr(res, "lessons", []),
         "slider_changes": len(lat),
         "median_s": round(statistics.median(lat), 3) if lat else None,
@@ -315,8 +318,10 @@ def table(s):
         "",
         f"{s['sessions']} browser sessions on one server ({s['sessions'] - s['trainers']} moving sliders on "
         f"{', '.join(s['lesson_pages'])}; {s['trainers']} training on {s['train_size']:,} digits x "
-        f"{s['epochs']} epoch(s)), {s['duration_s']} s, on {os.cpu_count()} cores "
-        f"({platform.machine()}), browsers on the same machine.",
+        f"{s['epochs']} epoch(s)), a slider move every {s['think_s']} s per learner, {s['duration_s']} s, "
+        f"on {os.cpu_count()} cores "
+        f"({platform.machine()}), browsers on the same machine; load average at the end "
+        f"{s['load_average_at_end'][0]:.1f} (1 min).",
         "",
         "| measure | value |",
         "|---|---|",
@@ -356,6 +361,8 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--min-seconds", type=float, default=60, help="keep moving sliders at least this long")
     ap.add_argument("--max-seconds", type=float, default=240, help="stop everything after this long")
+    ap.add_argument("--think-min", type=float, default=1.0, help="shortest pause between slider moves (s)")
+    ap.add_argument("--think-max", type=float, default=3.0, help="longest pause between slider moves (s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(HERE / "results.md"), help="Markdown report ('' for none)")
     ap.add_argument("--json", default="", help="also write the figures as JSON here")
