@@ -84,6 +84,15 @@ def rss_mb(pid):
     return total / 1024
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (Linux /proc), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def percentile(values, q):
     if not values:
         return float("nan")
@@ -249,6 +258,7 @@ async def drive(base, server_pid, args, res):
             stop = asyncio.Event()
             sem = asyncio.Semaphore(4)
             t0 = time.perf_counter()
+            cpu0 = cpu_seconds(server_pid)
             mem = asyncio.create_task(sample_memory(server_pid, res, stop, t0))
             n_lessons = max(args.sessions - args.trainers, 0)
             lesson_tasks = [
@@ -277,6 +287,7 @@ async def drive(base, server_pid, args, res):
                     res.error("harness", "a session did not stop within 90 s of the end")
             await mem
             res.duration = time.perf_counter() - t0
+            res.server_cpu = (cpu_seconds(server_pid) - cpu0) / res.duration
             res.lessons = lessons
         finally:
             await browser.close()
@@ -303,6 +314,7 @@ def summary(res, args, server_start_s):
                         "p95_s": round(percentile(v, 0.95), 3)} for k, v in sorted(res.latency_by_page.items())},
         "first_response_s": {k: round(statistics.median(v), 2) for k, v in sorted(res.first_response.items())},
         "server_start_s": round(server_start_s, 2),
+        "server_cpu_cores": round(getattr(res, "server_cpu", float("nan")), 2),
         "memory_start_mb": round(mem[0], 0) if mem else None,
         "memory_peak_mb": round(max(mem), 0) if mem else None,
         "runs": res.runs,
@@ -331,6 +343,7 @@ def table(s):
         f"| slowest slider change | {s['max_s']} s |",
         f"| server start (process to health check) | {s['server_start_s']} s |",
         f"| server memory (RSS) at start / peak | {s['memory_start_mb']} / {s['memory_peak_mb']} MB |",
+        f"| server CPU use, average (1.0 = one core busy) | {s['server_cpu_cores']} |",
         f"| training runs finished | {s['runs_finished']} of {s['trainers']} |",
         f"| sessions that saw an error | {len({e.split(':')[0] for e in s['errors']})} |",
         "",
