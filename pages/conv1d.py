@@ -51,7 +51,7 @@ def _is_number(text):
 
 
 def _advance(n_out):
-    st.session_state.pos = (st.session_state.pos + 1) % n_out
+    st.session_state.pos = (st.session_state.get("pos", 0) + 1) % n_out
 
 
 left, right = st.columns(2)
@@ -64,9 +64,11 @@ if x is not None and w is not None:
     flip = st.session_state.flip
     steps = conv1d_steps(x, w, flip)
     n_out = len(steps)
-    st.session_state.pos = min(st.session_state.pos, n_out - 1)
+    # the slider's value is dropped from the session on a run that did not draw it (bad input)
+    st.session_state.pos = min(st.session_state.get("pos", 0), n_out - 1)
     slide, step_button = st.columns([5, 1], vertical_alignment="bottom")
-    slide.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
+    if n_out > 1:
+        slide.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
     step_button.button("Next step", on_click=_advance, args=(n_out,), width="stretch",
                        help="Move the kernel one place to the right (back to the start after the end)")
     step = steps[st.session_state.pos]

@@ -84,10 +84,14 @@ if result is not None:
                                 caption="dashed: padding; bold: the first window; faded: never seen"),
                       unsafe_allow_html=True)
         sample = np.arange(1, n * n + 1, dtype=np.float64).reshape(n, n)
-        padded = pad2d(sample, p, st.session_state.mode) if p else sample
         right.markdown(f"**The padded input ({st.session_state.mode} padding)**")
-        right.markdown(grid_html(padded, outline=pad_cells, cell=24, caption="cells numbered 1, 2, ... in reading order"),
-                       unsafe_allow_html=True)
+        try:
+            padded = pad2d(sample, p, st.session_state.mode) if p else sample
+        except ValueError as err:
+            right.warning(f"{str(err)[0].upper()}{str(err)[1:]}.")
+        else:
+            right.markdown(grid_html(padded, outline=pad_cells, cell=24,
+                                     caption="cells numbered 1, 2, ... in reading order"), unsafe_allow_html=True)
     else:
         st.caption("The grid drawings appear when the padded input is at most 24 cells wide.")
 

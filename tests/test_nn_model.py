@@ -88,10 +88,11 @@ def test_loading_a_wrong_version_or_a_non_model_is_explained(tmp_path):
     np.savez(path, **data)
     with pytest.raises(ValueError, match="format version 7"):
         nn.Sequential.load(path)
-    junk = tmp_path / "junk.npz"
-    junk.write_bytes(b"this is not a model")
-    with pytest.raises(ValueError, match="not a saved ConvLab model"):
-        nn.Sequential.load(junk)
+    for content in (b"this is not a model", b""):
+        junk = tmp_path / "junk.npz"
+        junk.write_bytes(content)
+        with pytest.raises(ValueError, match="not a saved ConvLab model"):
+            nn.Sequential.load(junk)
 
 
 @pytest.mark.parametrize("make", [

@@ -1,6 +1,7 @@
 """Sequential: layers run one after another, with a Keras-like summary and .npz saving."""
 
 import json
+import zipfile
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class Sequential:
         """Read a model written by save(); a file from another format version is refused."""
         try:
             data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"this file is not a saved ConvLab model ({err})") from None
         with data:
             if "format_version" not in data or "architecture" not in data:
@@ -130,7 +131,10 @@ class Sequential:
             for spec in json.loads(str(data["architecture"])):
                 if spec["type"] not in LAYER_TYPES:
                     raise ValueError(f"unknown layer type {spec['type']!r} in the model file")
-                layers.append(LAYER_TYPES[spec["type"]](**spec["config"]))
+                try:
+                    layers.append(LAYER_TYPES[spec["type"]](**spec["config"]))
+                except TypeError as err:
+                    raise ValueError(f"the model file describes a {spec['type']} layer this version cannot build ({err})") from None
             model = cls(layers)
             for i, layer in enumerate(layers):
                 for kind, store in (("param", layer.params), ("buffer", layer.buffers)):
