@@ -1,5 +1,6 @@
 """Draw a digit and see what the network makes of it, layer by layer."""
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,11 @@ def pretrained():
 trained = st.session_state.get("trained_model")
 choices = (["your trained model"] if trained is not None else []) + ["the pretrained model"]
 which = st.radio("Network", choices, horizontal=True)
-model = trained if which == "your trained model" else pretrained()
+if "own_pretrained" not in st.session_state:
+    # A layer keeps its last input and output, so sessions must not share one model object:
+    # each gets its own copy of the weights read once per server.
+    st.session_state.own_pretrained = copy.deepcopy(pretrained())
+model = trained if which == "your trained model" else st.session_state.own_pretrained
 if trained is None:
     st.caption("Train a network on the training page and it will be offered here too.")
 
