@@ -7,7 +7,8 @@
 
 At most `max_training_runs` runs train at once on the whole server (engine.limits); the
 others wait in a first-come queue and know their place. A run longer than
-`max_run_seconds` stops by itself. A loss that turns NaN stops the run with a message, and
+`max_run_seconds` stops by itself, and so does a run that no page has polled for
+`idle_minutes` (its learner has gone). A loss that turns NaN stops the run with a message, and
 the model is put back as it was before the run began.
 """
 
@@ -193,6 +194,8 @@ class TrainingRun:
         self.model = model or build_model(config)
         self.queue = queue
         self.max_seconds = max_seconds or current_limits().max_run_seconds
+        self.idle_seconds = 60 * current_limits().idle_minutes
+        self._last_seen = time.monotonic()  # when a page last asked for progress
         self._data = data
         self._progress = Progress(lr=config.lr)
         self._lock = threading.Lock()
@@ -232,6 +235,7 @@ class TrainingRun:
         return self._thread is not None and self._thread.is_alive()
 
     def snapshot(self):
+        self._last_seen = time.monotonic()
         with self._lock:
             p = replace(self._progress)
             for name in ("steps", "train_loss", "train_acc", "val_steps", "val_loss", "val_acc"):
@@ -300,6 +304,10 @@ class TrainingRun:
                     paused_for += time.perf_counter() - t
                 if self._stop.is_set():
                     self._set(state="stopped", message="Stopped. The model keeps what it learned so far.")
+                    return
+                if time.monotonic() - self._last_seen > self.idle_seconds:
+                    self._set(state="stopped", message="Stopped: nobody was watching this run "
+                              f"for {self.idle_seconds // 60} minutes.")
                     return
                 elapsed = time.perf_counter() - start - paused_for
                 if elapsed > self.max_seconds:

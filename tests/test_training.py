@@ -104,3 +104,13 @@ def test_confusion_matrix_and_mistakes():
     assert np.allclose(metrics.per_class_accuracy(m), [1, 0.5, 1])
     idx, pred, conf = metrics.mistakes(probs, y)
     assert idx.tolist() == [2] and pred.tolist() == [0] and np.isclose(conf[0], 0.6)
+
+
+def test_a_run_nobody_watches_stops(monkeypatch):
+    monkeypatch.setenv("CONVLAB_IDLE_MINUTES", "1")
+    run = TrainingRun(TrainingConfig(train_size=256, batch_size=16, epochs=100), data=DATA, queue=RunQueue(1))
+    run.idle_seconds = 0.5
+    run.start()
+    run.join(30)
+    p = run.snapshot()
+    assert p.state == "stopped" and "nobody was watching" in p.message
