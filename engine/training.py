@@ -300,7 +300,8 @@ class TrainingRun:
             for b in range(steps_per_epoch):
                 if not self._running.is_set():
                     t = time.perf_counter()
-                    self._running.wait()
+                    while not self._running.wait(1.0) and time.monotonic() - self._last_seen <= self.idle_seconds:
+                        pass  # paused; a learner who has left does not hold a training place forever
                     paused_for += time.perf_counter() - t
                 if self._stop.is_set():
                     self._set(state="stopped", message="Stopped. The model keeps what it learned so far.")

@@ -114,3 +114,16 @@ def test_a_run_nobody_watches_stops(monkeypatch):
     run.join(30)
     p = run.snapshot()
     assert p.state == "stopped" and "nobody was watching" in p.message
+
+
+def test_a_paused_run_whose_learner_left_frees_its_place():
+    queue = RunQueue(1)
+    run = TrainingRun(TrainingConfig(train_size=256, batch_size=16, epochs=100), data=DATA, queue=queue)
+    run.idle_seconds = 1.5
+    run.start()
+    while run.snapshot().step == 0:
+        time.sleep(0.05)
+    run.pause()
+    run.join(30)
+    assert not run.alive and queue.running == 0
+    assert "nobody was watching" in run.snapshot().message
