@@ -1,13 +1,12 @@
 from streamlit.testing.v1 import AppTest
 
+from pagetest import run_page
+
 PAGE = "../pages/conv1d.py"
 
 
 def run(**settings):
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    for key, value in settings.items():
-        at.session_state[key] = value
-    return at.run()
+    return run_page("conv1d.py", **settings)
 
 
 def test_lecture_example_is_the_default():

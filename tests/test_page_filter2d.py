@@ -4,16 +4,15 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from pagetest import run_page
+
 from pages.ui import images
 
 PAGE = "../pages/filter2d.py"
 
 
 def run(**settings):
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    for key, value in settings.items():
-        at.session_state[key] = value
-    return at.run()
+    return run_page("filter2d.py", **settings)
 
 
 def test_default_page_shows_input_kernel_and_map():

@@ -1,13 +1,10 @@
-from streamlit.testing.v1 import AppTest
+from pagetest import run_page
 
 PAGE = "../pages/receptive_field.py"
 
 
 def run(**settings):
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    for key, value in settings.items():
-        at.session_state[key] = value
-    return at.run()
+    return run_page("receptive_field.py", **settings)
 
 
 def test_last_pooling_layer_sees_12x12():

@@ -1,13 +1,10 @@
-from streamlit.testing.v1 import AppTest
+from pagetest import run_page
 
 PAGE = "../pages/volumes.py"
 
 
 def run(**settings):
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    for key, value in settings.items():
-        at.session_state[key] = value
-    return at.run()
+    return run_page("volumes.py", **settings)
 
 
 def test_lecture_ten_5x5_filters_on_cifar():
