@@ -50,13 +50,11 @@ st.markdown("Two inputs, four tanh units, one sigmoid output, trained on the fou
 if "xor" not in st.session_state:
     model = xor_net()
     st.session_state.xor = (model, nn.SGD(model, 2.0), [])
-c1, c2, c3 = st.columns(3)
-if c1.button("Train 50 steps"):
-    model, opt, losses = st.session_state.xor
-    losses += xor_train(model, opt, 50)
-if c2.button("Train 500 steps"):
-    model, opt, losses = st.session_state.xor
-    losses += xor_train(model, opt, 500)
+c1, c2, c3, c4 = st.columns(4)
+for col, steps in ((c1, 50), (c2, 500), (c4, 1)):
+    if col.button(f"Train {steps} step{'s' if steps > 1 else ''}"):
+        model, opt, losses = st.session_state.xor
+        losses += xor_train(model, opt, steps)
 if c3.button("Start over"):
     model = xor_net()
     st.session_state.xor = (model, nn.SGD(model, 2.0), [])

@@ -20,6 +20,13 @@ def test_xor_training_lowers_the_loss():
     assert float(caption.split("loss now ")[1]) < 0.05
 
 
+def test_xor_one_step_at_a_time():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.button[3].click().run()
+    at.button[3].click().run()
+    assert any(c.value.startswith("2 steps;") for c in at.caption)
+
+
 def test_filter_gradient_is_the_correlation():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert any("every entry matches" in c.value for c in at.caption)
