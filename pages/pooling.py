@@ -42,7 +42,7 @@ except ValueError as err:
 st.markdown(side_by_side(grid_html(x, caption="input"), operator("→"),
                          grid_html(out, fmt="{:.3g}", caption=f"{st.session_state.kind} pool {size}x{size}, stride {stride}")),
             unsafe_allow_html=True)
-if stride < size:
+if stride < size and out.size > 1:
     st.caption("The windows overlap: some inputs belong to several windows.")
 if (4 - size) % stride:
     st.warning("The windows do not tile the 4 x 4 input: the last rows and columns are left out.")
