@@ -38,12 +38,12 @@ def parse_kernel(text):
     if not values or any(len(r) != len(values) for r in values):
         raise ValueError("the kernel must be square: the same number of values in every row, "
                          "as many rows as columns")
-    k = np.array(values, dtype=np.float32)
+    k = np.array(values, dtype=np.float64)  # checked before float32 could overflow
     if k.shape[0] > 15:
         raise ValueError("keep the kernel at most 15 x 15")
     if not np.all(np.isfinite(k)) or np.abs(k).max() > 1e6:
         raise ValueError("keep the kernel's numbers between -1,000,000 and 1,000,000")
-    return k
+    return k.astype(np.float32)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
