@@ -26,3 +26,13 @@ def mistakes(probs, y_true, limit=None):
     conf = probs[wrong, pred[wrong]]
     order = np.argsort(-conf)[:limit]
     return wrong[order], pred[wrong[order]], conf[order]
+
+
+def ensemble(probs_list):
+    """An ensemble's prediction: the members' class probabilities averaged, (N, classes)."""
+    return np.mean(np.stack(probs_list), axis=0)
+
+
+def accuracy(probs, y_true):
+    """Fraction of inputs whose most likely class is the true one."""
+    return float((np.asarray(probs).argmax(axis=1) == np.asarray(y_true)).mean())

@@ -3,7 +3,6 @@
 import io
 from dataclasses import asdict
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -39,7 +38,7 @@ with st.expander("Load a saved model (.npz)"):
             st.session_state.loaded_file = upload.file_id
             runs[f"loaded: {upload.name}"] = {"id": upload.file_id, "config": None, "progress": None,
                                               "model": model, "probs": probs,
-                                              "accuracy": float((probs.argmax(1) == y_test).mean())}
+                                              "accuracy": metrics.accuracy(probs, y_test)}
             st.success(f"Loaded {upload.name}.")
 
 if not runs:
@@ -73,9 +72,8 @@ if not settings.empty:
 x_test, y_test = test_digits()
 table = pd.DataFrame({"test accuracy": [runs[n]["accuracy"] for n in chosen]}, index=chosen)
 if len(chosen) > 1:
-    mean_probs = np.mean([runs[n]["probs"] for n in chosen], axis=0)
-    ensemble = float((mean_probs.argmax(1) == y_test).mean())
-    table.loc["ensemble (averaged probabilities)"] = ensemble
+    averaged = metrics.ensemble([runs[n]["probs"] for n in chosen])
+    table.loc["ensemble (averaged probabilities)"] = metrics.accuracy(averaged, y_test)
 st.dataframe(table.style.format("{:.2%}"), width="stretch")
 
 st.subheader("Save and export")

@@ -127,3 +127,11 @@ def test_a_paused_run_whose_learner_left_frees_its_place():
     run.join(30)
     assert not run.alive and queue.running == 0
     assert "nobody was watching" in run.snapshot().message
+
+
+def test_an_ensemble_averages_probabilities():
+    a = np.array([[0.6, 0.4], [0.2, 0.8]])
+    b = np.array([[0.3, 0.7], [0.4, 0.6]])
+    assert np.allclose(metrics.ensemble([a, b]), [[0.45, 0.55], [0.3, 0.7]])
+    assert metrics.accuracy(metrics.ensemble([a, b]), [1, 1]) == 1.0
+    assert metrics.accuracy(a, [1, 1]) == 0.5
