@@ -54,6 +54,19 @@ def torch_digit_net():
         tnn.Flatten(), tnn.Linear(784, 256), tnn.ReLU(), tnn.Dropout(0.5), tnn.Linear(256, 10))
 
 
+def torch_step_ms(x, y, repeat=20):
+    """Median ms of one PyTorch Adam step of the same network on the batch (x, y)."""
+    model = torch_digit_net()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(tx), ty).backward()
+        opt.step()
+    return median_ms(step, repeat=repeat)
+
+
 def row(name, ours, numpy_ms=None, torch_ms=None):
     cells = [f"{name:<28}", f"{ours:9.3f}"]
     cells.append(f"{numpy_ms:9.3f}" if numpy_ms is not None else f"{'-':>9}")
@@ -74,17 +87,7 @@ def main():
         ours = median_ms(lambda: nn.train_step(model, opt, x, y))
         npnet = NumpyDigitNet()
         numpy_ms = median_ms(lambda: npnet.train_step(x, y), repeat=10)
-        torch_ms = None
-        if torch:
-            tm = torch_digit_net()
-            topt = torch.optim.Adam(tm.parameters(), 1e-3)
-            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-            def tstep():
-                topt.zero_grad()
-                F.cross_entropy(tm(tx), ty).backward()
-                topt.step()
-            torch_ms = median_ms(tstep)
+        torch_ms = torch_step_ms(x, y) if torch else None
         row(f"train step, batch {batch}", ours, numpy_ms, torch_ms)
 
     from scipy import ndimage
@@ -116,17 +119,7 @@ def main():
         model = nn.digit_net()
         opt = nn.Adam(model, 1e-3)
         ours = median_ms(lambda: nn.train_step(model, opt, x, y), repeat=10)
-        torch_ms = None
-        if torch:
-            tm = torch_digit_net()
-            topt = torch.optim.Adam(tm.parameters(), 1e-3)
-            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-            def tstep():
-                topt.zero_grad()
-                F.cross_entropy(tm(tx), ty).backward()
-                topt.step()
-            torch_ms = median_ms(tstep, repeat=10)
+        torch_ms = torch_step_ms(x, y, repeat=10) if torch else None
         row(f"  batch {batch}", ours, None, torch_ms)
 
 
