@@ -90,7 +90,9 @@ def corr2d_backward_weight(dy, xp, sh, sw, dh, dw, dwt):
 # plane can be handled as one long flat row: output j of the wide row (length Ho * Wp, the
 # padded width) reads input j + p*dh*Wp + q*dw. The last Wp - Wo columns of every wide row
 # are thrown away (or, for gradients, set to zero), and in exchange the innermost loop is
-# hundreds of contiguous values long, which LLVM vectorises well.
+# hundreds of contiguous values long, which LLVM vectorises well. The loops index a slice
+# (xs = xr[off:off + L]; xs[j]) so that the index is a plain loop counter: Numba then skips
+# its negative-index check, which would otherwise stop the vectorisation.
 
 @njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
 def corr2d_forward_wide(xpf, w, dh, dw, wp, outw):
@@ -112,8 +114,9 @@ def corr2d_forward_wide(xpf, w, dh, dw, wp, outw):
                 for q in range(FW):
                     wv = w[k, c, p, q]
                     off = p * dh * wp + q * dw
+                    xs = xr[off:off + L]
                     for j in range(L):
-                        o[j] += wv * xr[off + j]
+                        o[j] += wv * xs[j]
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -132,8 +135,9 @@ def corr2d_backward_input_wide(dyw, w, dh, dw, wp, dxpf):
                 for q in range(FW):
                     wv = w[k, c, p, q]
                     off = p * dh * wp + q * dw
+                    ds = d[off:off + L]
                     for j in range(L):
-                        d[off + j] += wv * g[j]
+                        ds[j] += wv * g[j]
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -154,7 +158,7 @@ def corr2d_backward_weight_wide(dyw, xpf, dh, dw, wp, dwt):
                 acc = dwt[k, c, p, q]
                 for n in range(N):
                     g = dyw[n, k]
-                    xr = xpf[n, c]
+                    xs = xpf[n, c, off:off + L]
                     for j in range(L):
-                        acc += g[j] * xr[off + j]
+                        acc += g[j] * xs[j]
                 dwt[k, c, p, q] = acc

@@ -2,10 +2,17 @@
 
 A step covers one or more consecutive layers and has forward(x, training) -> output,
 backward(dy) -> dx and `outputs`, the list of outputs of each layer it covers after the
-last forward (for Sequential.activations). By default every layer is its own step; a faster
-step may run several layers at once as long as it leaves the same gradients in each layer's
-`grads`.
+last forward (for Sequential.activations). Most layers are their own step. The pattern every
+small CNN repeats, Conv2D (stride 1) -> ReLU -> MaxPool2D(2), runs as one fused step that
+leaves the same gradients in the convolution's `grads` as the three layers would.
 """
+
+import numba
+import numpy as np
+
+from engine import _kernels_fused as KF
+from engine.conv import _check_finite, _flat_padded, _resolve_padding
+from engine.nn.layers import Conv2D, MaxPool2D, ReLU
 
 
 class LayerStep:
@@ -22,11 +29,108 @@ class LayerStep:
 
     def backward(self, dy, need_dx=True):
         layer = self.layers[0]
-        if not need_dx and type(layer).__name__ == "Conv2D":
+        if not need_dx and isinstance(layer, Conv2D):
             return layer.backward(dy, need_dx=False)
-        return self.layers[0].backward(dy)
+        return layer.backward(dy)
+
+
+class ConvReluPoolStep:
+    """Conv2D (stride 1) -> ReLU -> MaxPool2D(2, stride 2), image by image in one kernel.
+
+    x: (N, C, H, W) -> (N, K, Ho // 2, Wo // 2), where (Ho, Wo) is the convolution's output.
+    """
+
+    def __init__(self, conv, relu, pool):
+        self.layers = [conv, relu, pool]
+        self._saved = None              # what backward needs after a fused forward
+        self._outputs = [None, None, None]  # each layer's output after an unfused forward
+        self._z = self._pooled = None   # the convolution's and the pool's outputs
+
+    @staticmethod
+    def matches(layers):
+        if len(layers) < 3:
+            return False
+        conv, relu, pool = layers[:3]
+        return (isinstance(conv, Conv2D) and conv.stride in (1, (1, 1))
+                and type(relu) is ReLU
+                and isinstance(pool, MaxPool2D) and pool.size in (2, (2, 2))
+                and pool.stride in (None, 2, (2, 2)))
+
+    def forward(self, x, training=True):
+        conv = self.layers[0]
+        w, b = conv.params["w"], conv.params["b"]
+        x = np.asarray(x)
+        if x.ndim != 4 or x.shape[1] != conv.in_ch:
+            return self._unfused_forward(x, training)  # the layers explain what is wrong
+        f = conv.size
+        pads = _resolve_padding(conv.padding, x.shape[2], x.shape[3], f, f, (1, 1), (1, 1))
+        ho = x.shape[2] + pads[0] + pads[1] - f + 1
+        wo = x.shape[3] + pads[2] + pads[3] - f + 1
+        if ho < 2 or wo < 2:
+            return self._unfused_forward(x, training)
+        dtype = np.result_type(x.dtype, w.dtype)
+        x = x.astype(dtype, copy=False)
+        _check_finite(x, "input")
+        w = np.ascontiguousarray(w, dtype=dtype)
+        xpf, wp = _flat_padded(x, pads, f, 1)
+        n, k = x.shape[0], w.shape[0]
+        zw = np.empty((n, k, ho * wp), dtype=dtype)
+        pooled = np.empty((n, k, ho // 2, wo // 2), dtype=dtype)
+        arg = np.empty(pooled.shape, dtype=np.int32)
+        KF.conv_relu_maxpool2_forward(xpf, w, b.astype(dtype, copy=False), wp, zw, pooled, arg)
+        self._saved = (x.shape, pads, xpf, wp, w, arg)
+        self._outputs = None
+        self._z = zw.reshape(n, k, ho, wp)[:, :, :, :wo]
+        self._pooled = pooled
+        return pooled
+
+    def _unfused_forward(self, x, training):
+        self._saved, self._outputs = None, []
+        for layer in self.layers:
+            x = layer.forward(x, training)
+            self._outputs.append(x)
+        return x
+
+    @property
+    def outputs(self):
+        """[convolution output, after ReLU, after pooling] from the last forward."""
+        if self._outputs is not None:
+            return self._outputs
+        return [self._z, np.maximum(self._z, 0), self._pooled]
+
+    def backward(self, dy, need_dx=True):
+        if self._saved is None:
+            conv, relu, pool = self.layers
+            return conv.backward(relu.backward(pool.backward(dy)), need_dx=need_dx)
+        (n, c, h, width), pads, xpf, wp, w, arg = self._saved
+        dy = np.ascontiguousarray(dy, dtype=xpf.dtype)
+        if dy.shape != arg.shape:
+            raise ValueError(f"the upstream gradient must have the output's shape {arg.shape}, not {dy.shape}")
+        threads = max(1, min(numba.get_num_threads(), n))
+        dw_part = np.zeros((threads,) + w.shape, dtype=xpf.dtype)
+        db_part = np.zeros((threads, w.shape[0]), dtype=xpf.dtype)
+        dxpf = np.zeros_like(xpf) if need_dx else np.zeros((0, 0, 0), dtype=xpf.dtype)
+        ho = self._z.shape[2]
+        KF.conv_relu_maxpool2_backward(dy, arg, xpf, w, wp, ho * wp, need_dx, dxpf, dw_part, db_part)
+        conv = self.layers[0]
+        conv.grads["w"] += dw_part.sum(axis=0)
+        conv.grads["b"] += db_part.sum(axis=0)
+        if not need_dx:
+            return None
+        top, bottom, left, _ = pads
+        hp = h + top + bottom
+        dx = dxpf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + width]
+        return np.ascontiguousarray(dx)
 
 
 def group(layers):
     """The steps that run these layers in order."""
-    return [LayerStep(layer) for layer in layers]
+    steps, i = [], 0
+    while i < len(layers):
+        if ConvReluPoolStep.matches(layers[i:]):
+            steps.append(ConvReluPoolStep(*layers[i:i + 3]))
+            i += 3
+        else:
+            steps.append(LayerStep(layers[i]))
+            i += 1
+    return steps

@@ -1,0 +1,114 @@
+"""The fused Conv2D -> ReLU -> MaxPool2D step against the three layers run one by one."""
+
+import numpy as np
+import pytest
+
+from engine import nn
+from engine.nn.fusion import ConvReluPoolStep, LayerStep, group
+from gradcheck import assert_gradients_close, numerical_gradient
+
+
+def block(c, k, size, padding, seed=0, dtype=np.float64):
+    layers = [nn.Conv2D(c, k, size, padding=padding, seed=seed), nn.ReLU(), nn.MaxPool2D(2)]
+    return [layer.astype(dtype) if layer.params else layer for layer in layers]
+
+
+def run_layers(layers, x, dy, need_dx=True):
+    outs = []
+    for layer in layers:
+        x = layer.forward(x)
+        outs.append(x)
+    g = layers[2].backward(dy)
+    g = layers[1].backward(g)
+    return outs, layers[0].backward(g, need_dx=need_dx)
+
+
+CASES = [  # (N, C, H, W), filters, kernel size, padding
+    ((3, 1, 28, 28), 8, 5, "same"),
+    ((2, 3, 9, 7), 4, 3, 0),        # odd sizes: the last row and column are never pooled
+    ((2, 2, 10, 12), 5, 4, "same"),  # an even kernel: uneven 'same' padding
+    ((1, 4, 6, 6), 2, 1, 2),
+    ((2, 1, 5, 5), 3, 5, 0),        # the 1x1 output cannot be pooled: falls back, same error
+]
+
+
+@pytest.mark.parametrize("shape, k, size, padding", CASES[:4])
+def test_fused_step_matches_the_layers_in_float64(shape, k, size, padding):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=shape)
+    ref = block(shape[1], k, size, padding)
+    fused = ConvReluPoolStep(*block(shape[1], k, size, padding))
+    out = fused.forward(x)
+    dy = rng.normal(size=out.shape)
+    outs, dx_ref = run_layers(ref, x, dy)
+    for mine, theirs in zip(fused.outputs, outs):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    dx = fused.backward(dy)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    for name in ("w", "b"):
+        np.testing.assert_allclose(fused.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, k, size, padding", CASES[:3])
+def test_fused_step_gradients_match_numerical(shape, k, size, padding):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=shape)
+    step = ConvReluPoolStep(*block(shape[1], k, size, padding))
+    conv = step.layers[0]
+    dy = rng.normal(size=step.forward(x).shape)
+    conv.zero_grad()
+    step.forward(x)
+    dx = step.backward(dy)
+    assert_gradients_close(dx, numerical_gradient(lambda v: step.forward(v), x, dy))
+    for name in ("w", "b"):
+        p = conv.params[name]
+        numeric = numerical_gradient(lambda v: step.forward(x), p, dy)
+        assert_gradients_close(conv.grads[name], numeric)
+
+
+def test_float32_stays_within_1e4_of_float64():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 8, 14, 14))
+    f64 = ConvReluPoolStep(*block(8, 16, 3, "same"))
+    f32 = ConvReluPoolStep(*block(8, 16, 3, "same", dtype=np.float32))
+    out64, out32 = f64.forward(x), f32.forward(x.astype(np.float32))
+    assert out32.dtype == np.float32
+    dy = rng.normal(size=out64.shape)
+    dx64, dx32 = f64.backward(dy), f32.backward(dy.astype(np.float32))
+    for a, b in ((out32, out64), (dx32, dx64), (f32.layers[0].grads["w"], f64.layers[0].grads["w"])):
+        assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
+def test_first_layer_skips_the_input_gradient_but_keeps_the_weights():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 1, 12, 12))
+    step = ConvReluPoolStep(*block(1, 4, 3, "same"))
+    ref = block(1, 4, 3, "same")
+    dy = rng.normal(size=step.forward(x).shape)
+    assert step.backward(dy, need_dx=False) is None
+    run_layers(ref, x, dy, need_dx=False)
+    np.testing.assert_allclose(step.layers[0].grads["w"], ref[0].grads["w"], rtol=1e-12)
+
+
+def test_an_input_too_small_to_pool_gives_the_layers_message():
+    shape, k, size, padding = CASES[4]
+    step = ConvReluPoolStep(*block(shape[1], k, size, padding))
+    with pytest.raises(ValueError, match="pooling window does not fit"):
+        step.forward(np.zeros(shape))
+
+
+def test_non_finite_input_is_refused():
+    step = ConvReluPoolStep(*block(1, 2, 3, "same"))
+    x = np.zeros((1, 1, 6, 6))
+    x[0, 0, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        step.forward(x)
+
+
+def test_group_fuses_only_the_pattern():
+    steps = group(nn.digit_net().layers)
+    assert [type(s).__name__ for s in steps][:3] == ["ConvReluPoolStep", "LayerStep", "ConvReluPoolStep"]
+    strided = [nn.Conv2D(1, 2, 3, stride=2), nn.ReLU(), nn.MaxPool2D(2)]
+    assert all(isinstance(s, LayerStep) for s in group(strided))
+    wide_pool = [nn.Conv2D(1, 2, 3), nn.ReLU(), nn.MaxPool2D(3)]
+    assert all(isinstance(s, LayerStep) for s in group(wide_pool))
