@@ -104,3 +104,13 @@ def test_dense_tells_you_to_flatten():
 ])
 def test_lecture_parameter_counts(layer, count):
     assert layer.n_params == count
+
+
+def test_dropout_masks_are_reproducible_and_fresh_for_every_batch():
+    x = np.ones((200, 500), dtype=np.float32)
+    a, b = nn.Dropout(0.3, seed=5), nn.Dropout(0.3, seed=5)
+    first = a.forward(x)
+    assert np.array_equal(first, b.forward(x))          # same seed, same mask
+    assert not np.array_equal(first, a.forward(x))      # the next batch gets a new mask
+    assert abs((first == 0).mean() - 0.3) < 0.005       # 100,000 coins: the rate is p
+    assert set(np.unique(first)) == {0.0, np.float32(1 / 0.7)}

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from engine import _kernels_dropout as KD
 from engine import _kernels_pool as KP
 from engine import pool as P
 from engine.conv import _conv2d_backward, _pair, _resolve_padding, conv2d
@@ -263,10 +264,12 @@ class Dropout(Module):
         if not training or self.p == 0:
             self.cache = np.ones(1, dtype=x.dtype)
             return x
-        keep = (self.rng.random(x.shape, dtype=np.float32) >= self.p)
-        mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        x = np.ascontiguousarray(x)
+        out, mask = np.empty_like(x), np.empty_like(x)
+        key = np.uint64(self.rng.integers(2**63))  # a fresh, seeded key for every batch
+        KD.dropout_forward(x.reshape(-1), key, self.p, 1 / (1 - self.p), out.reshape(-1), mask.reshape(-1))
         self.cache = mask
-        return x * mask
+        return out
 
     def backward(self, dy):
         return dy * self._need_cache()

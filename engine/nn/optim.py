@@ -8,6 +8,8 @@
 
 import numpy as np
 
+from engine import _kernels_optim as KO
+
 
 class Optimizer:
     def __init__(self, model, lr):
@@ -75,10 +77,14 @@ class Adam(Optimizer):
 
     def update(self, key, p, g):
         m, v = self._slots(key, p, 2)
+        step_size = self.lr / (1 - self.beta1 ** self.t)
+        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
+        if p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype:
+            KO.adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                           self.beta1, self.beta2, step_size, v_hat_scale, self.eps)
+            return
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
         v += (1 - self.beta2) * g * g
-        m_hat_scale = 1 / (1 - self.beta1 ** self.t)
-        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
-        p -= (self.lr * m_hat_scale) * m / (np.sqrt(v * v_hat_scale) + self.eps)
+        p -= step_size * m / (np.sqrt(v * v_hat_scale) + self.eps)
