@@ -11,8 +11,7 @@ index i*Wp + j, and tap (p, q) reads input index j + p*Wp + q. The Wp - Wo colum
 of every wide row are never pooled, so their values do not matter.
 
 Backward uses the sparsity the pool and ReLU leave: of each 2x2 window only the position of
-the max gets a gradient, and only if that max was positive. The kernel scatters those few
-values into a zeroed wide row and then runs dense, vectorised loops over it.
+the max gets a gradient, and only if that max was positive, so it visits only those.
 
 Inner loops index a slice (xs = xr[off:off + L]; xs[j]) rather than xr[off + j]: with a
 plain loop counter Numba knows the index is not negative, skips its wraparound check, and
@@ -72,54 +71,39 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, zw, pooled, arg):
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
-def conv_relu_maxpool2_backward(dpool, arg, xpf, w, wp, L, need_dx, dxpf, dw_part, db_part):
+def conv_relu_maxpool2_backward(dpool, arg, xcl, wcl, wp, C, need_dx, dxcl, dw_part, db_part):
     """Gradients of the fused step from dpool, the gradient w.r.t. the pooled output.
 
-    dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail); w: (K, C, FH, FW); L = Ho*Wp.
-    dxpf: (N, C, Hp*Wp + tail), zeroed, filled when need_dx.
-    dw_part: (T, K, C, FH, FW) and db_part: (T, K), zeroed: thread t adds the gradients of
-    images t, t+T, t+2T, ... into its own slice, and the caller sums over T.
+    Channels-last, so that the FW taps of one kernel row over all C channels are FW*C
+    contiguous numbers in the input, in the weights and in their gradients:
+    dpool, arg: (N, K, Po, Qo); C: the input's channels; xcl: (N, (Hp*Wp + tail) * C) the padded images with the
+    channel as the fastest axis; wcl: (K, FH, FW*C); dxcl: like xcl, zeroed, filled when
+    need_dx; dw_part: (T, K, FH, FW*C) and db_part: (T, K), zeroed: thread t adds the
+    gradients of images t, t+T, t+2T, ... into its own slice, and the caller sums over T.
+    Only the window maxima that were positive pass a gradient, so the work is one small
+    update per such position instead of a full correlation.
     """
     N, K, Po, Qo = dpool.shape
-    C, FH, FW = w.shape[1], w.shape[2], w.shape[3]
+    fh, row = wcl.shape[1], wcl.shape[2]  # row = FW * C
     T = dw_part.shape[0]
     for t in prange(T):
-        dz = np.zeros((K, L), dtype=dw_part.dtype)
+        dwn = dw_part[t]
         for n in range(t, N, T):
+            xn = xcl[n]
+            dxn = dxcl[n] if need_dx else dxcl[0]
             for k in range(K):
                 for pi in range(Po):
                     for qj in range(Qo):
                         a = arg[n, k, pi, qj]
-                        if a >= 0:
-                            g = dpool[n, k, pi, qj]
-                            dz[k, a] = g
-                            db_part[t, k] += g
-            for k in range(K):
-                g = dz[k]
-                for c in range(C):
-                    xr = xpf[n, c]
-                    for p in range(FH):
-                        for q in range(FW):
-                            xs = xr[p * wp + q:p * wp + q + L]
-                            acc = dw_part.dtype.type(0)
-                            for j in range(L):
-                                acc += g[j] * xs[j]
-                            dw_part[t, k, c, p, q] += acc
-            if need_dx:
-                for c in range(C):
-                    d = dxpf[n, c]
-                    for k in range(K):
-                        g = dz[k]
-                        for p in range(FH):
-                            for q in range(FW):
-                                wv = w[k, c, p, q]
-                                ds = d[p * wp + q:p * wp + q + L]
-                                for j in range(L):
-                                    ds[j] += wv * g[j]
-            # clear only what was set, ready for the next image
-            for k in range(K):
-                for pi in range(Po):
-                    for qj in range(Qo):
-                        a = arg[n, k, pi, qj]
-                        if a >= 0:
-                            dz[k, a] = 0
+                        if a < 0:
+                            continue
+                        g = dpool[n, k, pi, qj]
+                        db_part[t, k] += g
+                        for p in range(fh):
+                            # unsigned offsets: Numba then skips its negative-index check
+                            start = np.uint64((a + p * wp) * C)
+                            for u in range(np.uint64(row)):
+                                dwn[k, p, u] += g * xn[start + u]
+                            if need_dx:
+                                for u in range(np.uint64(row)):
+                                    dxn[start + u] += g * wcl[k, p, u]

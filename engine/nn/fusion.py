@@ -107,18 +107,24 @@ class ConvReluPoolStep:
         if dy.shape != arg.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {arg.shape}, not {dy.shape}")
         threads = max(1, min(numba.get_num_threads(), n))
-        dw_part = np.zeros((threads,) + w.shape, dtype=xpf.dtype)
-        db_part = np.zeros((threads, w.shape[0]), dtype=xpf.dtype)
-        dxpf = np.zeros_like(xpf) if need_dx else np.zeros((0, 0, 0), dtype=xpf.dtype)
-        ho = self._z.shape[2]
-        KF.conv_relu_maxpool2_backward(dy, arg, xpf, w, wp, ho * wp, need_dx, dxpf, dw_part, db_part)
+        k, _, fh, fw = w.shape
+        dtype = xpf.dtype
+        # channels-last copies: a kernel row's taps over all channels become contiguous
+        xcl = np.ascontiguousarray(xpf.transpose(0, 2, 1)).reshape(n, -1)
+        wcl = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(k, fh, fw * c)
+        dw_part = np.zeros((threads, k, fh, fw * c), dtype=dtype)
+        db_part = np.zeros((threads, k), dtype=dtype)
+        dxcl = np.zeros_like(xcl) if need_dx else np.zeros((1, 0), dtype=dtype)
+        KF.conv_relu_maxpool2_backward(dy, arg, xcl, wcl, wp, c, need_dx, dxcl, dw_part, db_part)
+        dw = dw_part.sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
         conv = self.layers[0]
-        conv.grads["w"] += dw_part.sum(axis=0)
+        conv.grads["w"] += dw
         conv.grads["b"] += db_part.sum(axis=0)
         if not need_dx:
             return None
         top, bottom, left, _ = pads
         hp = h + top + bottom
+        dxpf = dxcl.reshape(n, -1, c).transpose(0, 2, 1)
         dx = dxpf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + width]
         return np.ascontiguousarray(dx)
 
