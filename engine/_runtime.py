@@ -8,12 +8,17 @@ Imported first by ``engine/__init__.py``.
   layer aborts the whole process when two threads run parallel kernels at once,
   which is exactly what a Streamlit server with many sessions does. Asking for
   'threadsafe' makes a machine without a safe layer fail loudly instead.
+- OpenMP threads sleep when they have no work (OMP_WAIT_POLICY=PASSIVE) instead of
+  spinning. Spinning threads steal the cores from every other session and kernel: with other
+  work on the machine, a training step of the digit network took 31-42 ms with spinning
+  threads and 6.3 ms with sleeping ones.
 """
 
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402
 
