@@ -21,5 +21,10 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402
+import numpy  # noqa: E402, F401  (so that its BLAS is loaded before the limit below)
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 numba.config.THREADING_LAYER = "threadsafe"
+# The environment variables only count if NumPy was not imported yet (a notebook often
+# imports it first); this limits the BLAS that is already loaded, too.
+threadpool_limits(1, user_api="blas")

@@ -7,6 +7,7 @@ training steps from many threads at once, in a child process so that an abort sh
 failed exit code instead of a dead test run, and check every result against a single-threaded one.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -197,3 +198,16 @@ def test_a_model_shared_by_all_sessions_predicts_right_from_many_threads():
     for t in threads:
         t.join()
     assert not wrong, f"{len(wrong)} of 160 predictions from a shared model were wrong"
+
+
+def test_blas_keeps_one_thread_even_when_numpy_came_first():
+    """A notebook imports NumPy before the engine; the engine still stops BLAS from spawning a
+    second pool of threads that would fight Numba's for the cores."""
+    script = ("import numpy, engine\n"
+              "from threadpoolctl import threadpool_info\n"
+              "print(max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
