@@ -108,6 +108,20 @@ def shift_batch(x, rng, max_shift=2):
     return out
 
 
+def _copy_state(model):
+    """A copy of every weight and batch-norm statistic: [(store, key, array)]."""
+    return [(store, k, v.copy()) for layer in model.layers for store in (layer.params, layer.buffers)
+            for k, v in store.items()]
+
+
+def _restore_state(state):
+    for store, k, v in state:
+        if k in store and store[k].shape == v.shape:
+            store[k][...] = v
+        else:
+            store[k] = v.copy()
+
+
 class RunQueue:
     """Server-wide admission: at most `capacity()` runs train at once, the rest wait in order."""
 
@@ -157,6 +171,18 @@ SERVER_QUEUE = RunQueue()
 EXPLODED = 100.0  # a cross-entropy this high means the network is sure of wrong answers
 
 
+def explosion(loss, first_loss, lr):
+    """A NonFiniteLossError explaining an exploded loss, or None while the loss is sane.
+
+    The loss has exploded when it passes EXPLODED and 20 times the first step's loss.
+    """
+    if loss > max(EXPLODED, 20 * first_loss):
+        return nn.NonFiniteLossError(
+            f"the loss exploded to {loss:,.0f} (it started near {first_loss:.2f}): the learning "
+            f"rate ({lr:g}) is too high, so every step overshoots. Try a learning rate 10 times smaller.")
+    return None
+
+
 @dataclass
 class Progress:
     """What a page shows; TrainingRun.snapshot() returns a copy."""
@@ -182,6 +208,9 @@ class Progress:
     filters: np.ndarray = None      # first layer's weights (K, 1, F, F), refreshed while training
     feature_maps: np.ndarray = None  # first layer's maps of one fixed digit (K, 28, 28)
     best_epoch: int = 0             # early stopping: the epoch with the lowest validation loss
+    best_step: int = 0              # ... the step at the end of that epoch (its point on the curves)
+    best_val_loss: float = float("nan")
+    stopped_early: bool = False     # stopped on the validation loss; the model is the one from best_epoch
 
 
 class TrainingRun:
@@ -320,10 +349,9 @@ class TrainingRun:
                     xb = shift_batch(xb, rng)
                 loss = nn.train_step(self.model, opt, xb, y_train[idx])
                 first_loss = loss if step == 0 else first_loss
-                if loss > max(EXPLODED, 20 * first_loss):
-                    raise nn.NonFiniteLossError(
-                        f"the loss exploded to {loss:,.0f} (it started near {first_loss:.2f}): the learning "
-                        f"rate ({opt.lr:g}) is too high, so every step overshoots. Try a learning rate 10 times smaller.")
+                error = explosion(loss, first_loss, opt.lr)
+                if error is not None:
+                    raise error
                 logits = self.model.activations[-1]
                 window_loss.append(loss)
                 window_acc.append(float((logits.argmax(1) == y_train[idx]).mean()))
@@ -339,11 +367,20 @@ class TrainingRun:
                 p.val_acc.append(val_acc)
             if val_loss < best:
                 best, since_best = val_loss, 0
-                self._set(best_epoch=epoch + 1)
+                self._set(best_epoch=epoch + 1, best_step=step, best_val_loss=float(val_loss))
+                if cfg.early_stopping:  # keep the best weights to go back to
+                    best_weights = _copy_state(self.model)
             else:
                 since_best += 1
                 if cfg.early_stopping and since_best >= cfg.early_stopping:
-                    self._set(state="finished", message=f"Stopped early: no better validation loss for {since_best} epochs.")
+                    _restore_state(best_weights)
+                    self._refresh_views(watch)
+                    with self._lock:
+                        p = replace(self._progress)
+                    self._set(state="finished", stopped_early=True,
+                              message=f"Stopped early: no better validation loss for {since_best} epochs. "
+                                      f"The model is the one from epoch {p.best_epoch} (step {p.best_step:,}), "
+                                      f"where the validation loss was lowest ({p.best_val_loss:.3f}).")
                     return
             opt.lr *= cfg.lr_decay
         self._set(state="finished", message="Finished.")

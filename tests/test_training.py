@@ -135,3 +135,27 @@ def test_an_ensemble_averages_probabilities():
     assert np.allclose(metrics.ensemble([a, b]), [[0.45, 0.55], [0.3, 0.7]])
     assert metrics.accuracy(metrics.ensemble([a, b]), [1, 1]) == 1.0
     assert metrics.accuracy(a, [1, 1]) == 0.5
+
+
+def test_early_stopping_keeps_the_model_from_the_best_epoch():
+    from engine import nn
+
+    # random labels: the network memorises the training images and the validation loss soon rises
+    r = np.random.default_rng(7)
+    x_val, y_val = r.random((64, 1, 28, 28)).astype(np.float32), r.integers(0, 10, 64)
+    run = TrainingRun(TrainingConfig(train_size=256, batch_size=32, epochs=30, early_stopping=2),
+                      data=(X, Y, x_val, y_val), queue=RunQueue(1)).start()
+    run.join(60)
+    p = run.snapshot()
+    assert p.state == "finished" and p.stopped_early and "Stopped early" in p.message
+    assert len(p.val_loss) == p.best_epoch + 2 < 30
+    assert p.best_step == 8 * p.best_epoch == p.val_steps[p.best_epoch - 1]
+    assert p.best_val_loss == min(p.val_loss)
+    assert np.isclose(nn.evaluate(run.model, x_val, y_val)[0], p.best_val_loss, rtol=1e-6)
+
+
+def test_without_early_stopping_the_best_epoch_is_still_recorded():
+    run = TrainingRun(TrainingConfig(train_size=256, batch_size=32, epochs=2), data=DATA, queue=RunQueue(1)).start()
+    run.join(60)
+    p = run.snapshot()
+    assert not p.stopped_early and p.best_epoch in (1, 2) and p.best_step in p.val_steps
