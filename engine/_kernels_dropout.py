@@ -1,38 +1,36 @@
-"""Numba kernel for dropout masks: parallel, fast and reproducible from a seed.
+"""Numba kernel for dropout masks: fast and reproducible from a seed.
 
-Each value's coin flip is a hash of (key, its index) -- the "splitmix64" mixer -- rather than
-the next number of a sequential generator, so threads can flip their coins in any order and
-the same key always gives the same mask.
+Each value's coin flip is a hash of (key, its index) -- Wellons' "lowbias32" mixer -- rather
+than the next number of a sequential generator, so the loop has no state carried from one value
+to the next and LLVM vectorises it (32-bit arithmetic throughout), and the same key always
+gives the same mask. It runs on one thread: a parallel launch costs more than the work.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _uniform(key, i):
-    """A uniform number in [0, 1) from 24 well-mixed bits of hash(key, i)."""
-    z = key + (np.uint64(i) + np.uint64(1)) * _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return np.float32(z >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
+_GOLDEN = np.uint32(0x9E3779B9)
+_MIX1 = np.uint32(0x7FEB352D)
+_MIX2 = np.uint32(0x846CA68B)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def dropout_forward(x, key, p, scale, out, mask):
-    """mask[i] = scale if uniform(key, i) >= p else 0; out[i] = x[i] * mask[i].
+@njit(cache=True, nogil=True)
+def dropout_forward(x, key, threshold, scale, out, mask):
+    """mask[i] = scale if hash(key, i) >= threshold else 0; out[i] = x[i] * mask[i].
 
-    x, out, mask: (n,) flat arrays of one dtype; key: uint64.
+    x, out, mask: (n,) flat arrays of one dtype; key, threshold: uint32, with
+    threshold = p * 2**32 so that a value is dropped with probability p.
+    Every step is cast back to uint32 because Numba widens integer arithmetic to 64 bits.
     """
-    zero = mask.dtype.type(0)
     s = mask.dtype.type(scale)
-    p32 = np.float32(p)
-    for i in prange(x.shape[0]):
-        m = s if _uniform(key, i) >= p32 else zero
+    zero = mask.dtype.type(0)
+    for i in range(x.shape[0]):
+        z = np.uint32(key ^ np.uint32(np.uint32(i) * _GOLDEN))
+        z = np.uint32(z ^ (z >> np.uint32(16)))
+        z = np.uint32(z * _MIX1)
+        z = np.uint32(z ^ (z >> np.uint32(15)))
+        z = np.uint32(z * _MIX2)
+        z = np.uint32(z ^ (z >> np.uint32(16)))
+        m = s if z >= threshold else zero
         mask[i] = m
         out[i] = x[i] * m

@@ -80,8 +80,9 @@ class Adam(Optimizer):
         step_size = self.lr / (1 - self.beta1 ** self.t)
         v_hat_scale = 1 / (1 - self.beta2 ** self.t)
         if p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype:
-            KO.adam_update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                           self.beta1, self.beta2, step_size, v_hat_scale, self.eps)
+            update = KO.adam_update if p.size >= 65536 else KO.adam_update_serial
+            update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                   self.beta1, self.beta2, step_size, v_hat_scale, self.eps)
             return
         m *= self.beta1
         m += (1 - self.beta1) * g

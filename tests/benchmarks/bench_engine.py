@@ -21,10 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-import engine  # noqa: E402
-from engine import nn  # noqa: E402
-from numpy_digit_net import NumpyDigitNet  # noqa: E402
-
+# PyTorch first, so that it keeps its own OpenMP defaults: the engine asks OpenMP threads to
+# sleep when idle (engine/_runtime.py), which would slow PyTorch's many small kernels here.
 try:
     import torch
     import torch.nn.functional as F
@@ -32,6 +30,11 @@ try:
     torch.set_num_threads(2)
 except ImportError:  # the benchmark still runs, without the PyTorch column
     torch = None
+
+import engine  # noqa: E402
+from engine import nn  # noqa: E402
+from numpy_digit_net import NumpyDigitNet  # noqa: E402
+
 
 
 def median_ms(fn, repeat=20, warmup=3):
