@@ -8,6 +8,8 @@ import streamlit as st
 
 from engine import datasets, metrics, nn
 from engine.export import to_keras, to_pytorch
+from pages.ui.graphs import line_chart
+from pages.ui.training_views import early_stop_mark
 
 st.title("Compare runs")
 st.markdown(
@@ -52,16 +54,24 @@ if not chosen:
 
 curves = [(n, runs[n]["progress"]) for n in chosen if runs[n]["progress"] is not None]
 if curves:
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     loss = pd.concat([pd.Series(p.train_loss, index=p.steps, name=n) for n, p in curves], axis=1)
     left.markdown("**Training loss**")
-    left.line_chart(loss, height=240)
+    line_chart(loss.sort_index(), "step", "loss", height=240, where=left)
+    val_loss = pd.concat([pd.Series(p.val_loss, index=p.val_steps, name=n) for n, p in curves], axis=1)
+    marks = [{**m, "label": f"kept: epoch {p.best_epoch}"}
+             for n, p in curves if (m := early_stop_mark(p, series=n))]
+    middle.markdown("**Validation loss** (one point per epoch)")
+    line_chart(val_loss.sort_index(), "step", "loss", height=240, where=middle, marks=marks or None)
     acc = pd.concat([pd.Series(p.val_acc, index=p.val_steps, name=n) for n, p in curves], axis=1)
     right.markdown("**Validation accuracy** (one point per epoch)")
-    right.line_chart(acc, height=240)
-    early = [f"{n}: best validation loss at epoch {p.best_epoch}" for n, p in curves if p.best_epoch]
+    line_chart(acc.sort_index(), "step", "accuracy", height=240, where=right)
+    early = [f"{n}: stopped early, kept epoch {p.best_epoch} (step {p.best_step:,})"
+             if getattr(p, "stopped_early", False) else f"{n}: best validation loss at epoch {p.best_epoch}"
+             for n, p in curves if p.best_epoch]
     if early:
-        st.caption("; ".join(early))
+        st.caption("; ".join(early) + (". A dot on the validation loss marks where early stopping kept the model."
+                                       if marks else "."))
 
 settings = pd.DataFrame({n: asdict(runs[n]["config"]) for n in chosen if runs[n]["config"] is not None})
 if not settings.empty:

@@ -65,3 +65,34 @@ def test_a_huge_learning_rate_is_explained_and_the_settings_survive():
     assert not at.exception
     assert "learning rate" in at.error[0].value and "10 times smaller" in at.error[0].value
     assert at.session_state["lr"] == 10.0 and at.session_state["optimizer"] == "adam"
+
+
+def early_stopped_run():
+    """A run on random labels: the validation loss soon rises and early stopping ends it."""
+    import numpy as np
+
+    from engine.training import RunQueue, TrainingConfig, TrainingRun
+
+    r = np.random.default_rng(5)
+    x, x_val = r.random((256, 1, 28, 28)).astype(np.float32), r.random((64, 1, 28, 28)).astype(np.float32)
+    run = TrainingRun(TrainingConfig(train_size=256, batch_size=32, epochs=30, early_stopping=2),
+                      data=(x, r.integers(0, 10, 256), x_val, r.integers(0, 10, 64)), queue=RunQueue(1)).start()
+    run.join(60)
+    assert run.snapshot().stopped_early
+    return run
+
+
+def vega_specs(at):
+    return [e.proto.spec for e in at.main if getattr(e, "type", "") == "vega_lite_chart"]
+
+
+def test_the_epoch_early_stopping_kept_is_marked_on_the_validation_loss():
+    run = early_stopped_run()
+    p = run.snapshot()
+    at = page(run=run)
+    assert not at.exception
+    assert "Stopped early" in at.success[0].value
+    assert any(f"lowest after epoch {p.best_epoch}" in c.value for c in at.caption)
+    marked = [s for s in vega_specs(at) if "kept: epoch" in s]
+    assert len(marked) == 1  # on the loss chart only
+    assert f'"x": {float(p.best_step)}' in marked[0] and '"rule"' in marked[0]

@@ -106,3 +106,16 @@ def test_a_search_can_be_stopped_and_keeps_its_cells(digits):
     search.join(30)
     p = search.snapshot()
     assert p.state == "stopped" and 1 <= len(p.results) < 6 and "Stopped" in p.message
+
+
+def test_typed_grids_are_read_or_explained():
+    from engine.tuning import format_values, parse_values
+
+    assert parse_values("1e-3, 1e-4;0.01, 1e-3") == [1e-4, 1e-3, 1e-2]
+    assert parse_values("64, 32", "batch sizes", whole=True) == [32, 64]
+    assert format_values([3.16e-4, 1e-3]) == "0.000316, 0.001"
+    for text, message in [("", "empty"), ("1e-3, fast", "'fast'"), ("-1", "positive"), ("nan", "positive")]:
+        with pytest.raises(ValueError, match=message):
+            parse_values(text)
+    with pytest.raises(ValueError, match="whole"):
+        parse_values("32.5", "batch sizes", whole=True)

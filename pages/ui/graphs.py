@@ -8,27 +8,52 @@ import pandas as pd
 import streamlit as st
 
 
-def line_chart(data, x_title, y_title, height=220, colours=None, where=st):
+def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks=None):
     """Draw the columns of `data` (a DataFrame whose index is the x axis) as lines.
 
     Several columns get a legend; colours maps column name -> CSS colour; where is st or a
-    column/container to draw in.
+    column/container to draw in. Missing values (NaN) are skipped, so columns logged at
+    different x (every step, every epoch) share one chart.
+
+    marks: points to point out, each a dict {"x", "y", "label"} and optionally "series" (the
+    column it belongs to, which gives its colour): drawn as a dashed vertical rule, a dot and
+    the label.
     """
     index = "x"
     long = data.rename_axis(index).reset_index().melt(id_vars=index, var_name="series", value_name="value")
+    long = long.dropna(subset=["value"])
     colour = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}
     if colours:
         colour["scale"] = {"domain": list(colours), "range": list(colours.values())}
     if data.shape[1] == 1:
         colour = {"value": (colours or {}).get(data.columns[0], "#1f6fb4")}
+    x = {"field": index, "type": "quantitative", "title": x_title,
+         "axis": {"tickMinStep": 1, "format": "d"} if data.index.dtype.kind in "iu" else {}}
+    y = {"field": "value", "type": "quantitative", "title": y_title}
     spec = {
         "mark": {"type": "line", "strokeWidth": 2},
         "height": height,
-        "encoding": {
-            "x": {"field": index, "type": "quantitative", "title": x_title,
-                  "axis": {"tickMinStep": 1, "format": "d"} if data.index.dtype.kind in "iu" else {}},
-            "y": {"field": "value", "type": "quantitative", "title": y_title},
-            "color": colour,
-        },
+        "encoding": {"x": x, "y": y, "color": colour},
     }
+    if marks:
+        line = {k: v for k, v in spec.items() if k != "height"}
+        spec = {"height": height, "layer": [line, *mark_layers(marks, x, y, colour)]}
     where.vega_lite_chart(long, spec, width="stretch")
+
+
+def mark_layers(marks, x, y, colour):
+    """Vega-Lite layers for line_chart's marks: a dashed rule, a dot and a label each."""
+    values = [{"x": float(m["x"]), "value": float(m["y"]), "label": m["label"],
+               "series": m.get("series", "")} for m in marks]
+    data = {"values": values}
+    dot = {"value": "#222222"} if "field" not in colour or not all(m.get("series") for m in marks) else colour
+    return [
+        {"data": data, "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#555555"},
+         "encoding": {"x": x}},
+        {"data": data, "mark": {"type": "point", "filled": True, "size": 90, "stroke": "#222222",
+                                "strokeWidth": 1, "opacity": 1},
+         "encoding": {"x": x, "y": y, "color": dot}},
+        {"data": data, "mark": {"type": "text", "align": "left", "dx": 6, "dy": -10, "fontSize": 12,
+                                "color": "#222222"},
+         "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}},
+    ]

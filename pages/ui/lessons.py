@@ -51,6 +51,8 @@ LESSONS = [
            "Draw a digit and watch every layer of the network respond."),
     Lesson("Train", "pages/compare.py", "Compare runs", ":material/compare:",
            "Change one setting, train again and compare the curves."),
+    Lesson("Train", "pages/grid_search.py", "Grid search", ":material/grid_on:",
+           "Try every learning rate and batch size on a small grid, then refine around the best."),
     Lesson("Practice", "pages/check_yourself.py", "Check yourself", ":material/quiz:",
            "Predict the answer, then reveal it: questions made from your own settings."),
 ]

@@ -5,19 +5,42 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.figures import grid_html, tile
+from pages.ui.graphs import line_chart
+
+
+def early_stop_mark(progress, series=None):
+    """The point of the validation-loss curve that early stopping kept, as a line_chart mark (or None)."""
+    if not getattr(progress, "stopped_early", False) or not progress.best_step:
+        return None
+    mark = {"x": progress.best_step, "y": progress.best_val_loss,
+            "label": f"kept: epoch {progress.best_epoch}, best validation loss {progress.best_val_loss:.3f}"}
+    if series is not None:
+        mark["series"] = series
+    return mark
+
+
+def _joined(progress, train, val):
+    a = pd.DataFrame({"training": train}, index=pd.Index(progress.steps, name="step"))
+    b = pd.DataFrame({"validation": val}, index=pd.Index(progress.val_steps, name="step"))
+    return a.join(b, how="outer")
 
 
 def curves(progress):
-    """Loss and accuracy over steps, training (mean of the last steps) and validation."""
+    """Loss and accuracy over steps, training (mean of the last steps) and validation.
+
+    A run that stopped early has the epoch it kept marked on the validation loss.
+    """
     left, right = st.columns(2)
-    train = pd.DataFrame({"step": progress.steps, "training": progress.train_loss}).set_index("step")
-    val = pd.DataFrame({"step": progress.val_steps, "validation": progress.val_loss}).set_index("step")
+    mark = early_stop_mark(progress, series="validation")
     left.markdown("**Loss** (lower is better)")
-    left.line_chart(train.join(val, how="outer"), height=220)
-    train = pd.DataFrame({"step": progress.steps, "training": progress.train_acc}).set_index("step")
-    val = pd.DataFrame({"step": progress.val_steps, "validation": progress.val_acc}).set_index("step")
+    line_chart(_joined(progress, progress.train_loss, progress.val_loss), "step", "loss", where=left,
+               marks=[mark] if mark else None)
     right.markdown("**Accuracy**")
-    right.line_chart(train.join(val, how="outer"), height=220)
+    line_chart(_joined(progress, progress.train_acc, progress.val_acc), "step", "accuracy", where=right)
+    if mark:
+        st.caption(f"Early stopping: the validation loss was lowest after epoch {progress.best_epoch} "
+                   f"(step {progress.best_step:,}, marked on the loss curve) and did not improve after it, "
+                   "so training stopped and the model from that epoch is the one kept.")
 
 
 def filters_and_maps(progress):
