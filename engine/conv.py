@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 
 from engine import _kernels_conv as K
+from engine import _kernels_filter as KF
 from engine.shapes import window_output_size
 
 PAD_MODES = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -149,6 +150,12 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     _check_finite(x, "input")
     _check_finite(w, "kernel")
     w = np.ascontiguousarray(w)
+    if b is not None:
+        b = np.asarray(b, dtype=x.dtype)
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"the bias must have one value per filter ({w.shape[0]}), not shape {b.shape}")
+    if stride == (1, 1) and _filter_path_pays(x.shape, w.shape, wo):
+        return _filter_forward(x, w, b, pads, dilation, (ho, wo))
     if stride == (1, 1):
         xpf, wp = _flat_padded(x, pads, w.shape[3], dilation[1])
         outw = np.zeros((x.shape[0], w.shape[0], ho * wp), dtype=x.dtype)
@@ -159,10 +166,35 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
         out = np.zeros((x.shape[0], w.shape[0], ho, wo), dtype=x.dtype)
         K.corr2d_forward(xp, w, stride[0], stride[1], dilation[0], dilation[1], out)
     if b is not None:
-        b = np.asarray(b, dtype=x.dtype)
-        if b.shape != (w.shape[0],):
-            raise ValueError(f"the bias must have one value per filter ({w.shape[0]}), not shape {b.shape}")
         out += b[None, :, None, None]
+    return out
+
+
+# Output rows at least this wide go to the row-parallel filter kernel (engine/_kernels_filter.py),
+# narrower ones to the wide-row kernel. The filter kernel runs along one output row at a time,
+# so it needs long rows; the wide-row kernel makes one long row of a whole plane, but pays for a
+# padded copy of the input and loads and stores the output once per tap, which costs more
+# than it saves once the rows are long.
+FILTER_MIN_WIDTH = 96
+
+
+def _filter_path_pays(x_shape, w_shape, wo):
+    """Whether a stride-1 convolution runs faster in the filter kernel than in the wide-row one."""
+    return wo >= FILTER_MIN_WIDTH
+
+
+def _filter_forward(x, w, b, pads, dilation, out_hw):
+    """Stride-1 conv2d by the filter kernel: parallel over blocks of output rows, padding not
+    copied. x: (N, C, H, W), w: (K, C, FH, FW) contiguous, b: (K,) or None -> (N, K, H', W')."""
+    n, k = x.shape[0], w.shape[0]
+    ho, wo = out_hw
+    out = np.empty((n, k, ho, wo), dtype=x.dtype)
+    bias = np.zeros(k, dtype=x.dtype) if b is None else np.ascontiguousarray(b)
+    # Even blocks (the kernel pairs rows) of 2 to 16 rows, about 32 blocks in all: enough
+    # for two threads to finish together, few enough that a block's start-up cost stays small.
+    rows = min(16, max(2, 2 * -(-n * k * ho // 64)))
+    KF.filter_forward(np.ascontiguousarray(x), w, bias, pads[0], pads[2], dilation[0], dilation[1],
+                      rows, out)
     return out
 
 
