@@ -48,6 +48,7 @@ test: install-test
 bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) tests/benchmarks/bench_engine.py
+	$(PY) tests/benchmarks/bench_accuracy.py
 
 loadtest: install-test
 	$(PY) tests/loadtest/loadtest.py
