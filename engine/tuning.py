@@ -12,7 +12,7 @@ makes it explode marks its cell as diverged instead of stopping the search.
 
 `GridSearch` runs a whole search in a background thread for a web page to poll, as one job in
 the server-wide training queue (engine.training.SERVER_QUEUE), so it counts against the same cap
-as training runs and waits its turn like them.
+as training runs and waits its turn like them (and, like them, at a lower CPU priority).
 """
 
 import math
@@ -24,7 +24,7 @@ import numpy as np
 
 from engine import datasets, nn
 from engine.limits import current_limits
-from engine.training import OPTIMIZERS, SERVER_QUEUE, TrainingConfig, build_model, explosion
+from engine.training import OPTIMIZERS, SERVER_QUEUE, TrainingConfig, build_model, explosion, lower_priority
 
 MAX_CELLS = 36
 MAX_WORK = 400_000  # cells x training images x epochs: a bound on one search's length
@@ -299,6 +299,7 @@ class GridSearch:
         return False
 
     def _run(self):
+        lower_priority()
         if not self.queue.acquire(self, self._stop.is_set):
             self._set(state="stopped", message="Stopped before it started.")
             return

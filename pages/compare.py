@@ -57,15 +57,15 @@ if curves:
     left, middle, right = st.columns(3)
     loss = pd.concat([pd.Series(p.train_loss, index=p.steps, name=n) for n, p in curves], axis=1)
     left.markdown("**Training loss**")
-    line_chart(loss.sort_index(), "step", "loss", height=240, where=left)
+    line_chart(loss.sort_index(), "step", "loss", height=240, where=left, long_names=True)
     val_loss = pd.concat([pd.Series(p.val_loss, index=p.val_steps, name=n) for n, p in curves], axis=1)
-    marks = [{**m, "label": f"kept: epoch {p.best_epoch}"}
-             for n, p in curves if (m := early_stop_mark(p, series=n))]
+    marks = [m for n, p in curves if (m := early_stop_mark(p, series=n))]
     middle.markdown("**Validation loss** (one point per epoch)")
-    line_chart(val_loss.sort_index(), "step", "loss", height=240, where=middle, marks=marks or None)
+    line_chart(val_loss.sort_index(), "step", "loss", height=240, where=middle, marks=marks or None,
+               long_names=True)
     acc = pd.concat([pd.Series(p.val_acc, index=p.val_steps, name=n) for n, p in curves], axis=1)
     right.markdown("**Validation accuracy** (one point per epoch)")
-    line_chart(acc.sort_index(), "step", "accuracy", height=240, where=right)
+    line_chart(acc.sort_index(), "step", "accuracy", height=240, where=right, long_names=True)
     early = [f"{n}: stopped early, kept epoch {p.best_epoch} (step {p.best_step:,})"
              if getattr(p, "stopped_early", False) else f"{n}: best validation loss at epoch {p.best_epoch}"
              for n, p in curves if p.best_epoch]
@@ -77,7 +77,7 @@ settings = pd.DataFrame({n: asdict(runs[n]["config"]) for n in chosen if runs[n]
 if not settings.empty:
     differs = settings.astype(str).nunique(axis=1) > 1
     st.markdown("**Settings** (rows that differ are marked)")
-    st.dataframe(settings.assign(differs=differs.map({True: "◀", False: ""})), width="stretch")
+    st.dataframe(settings.astype(str).assign(differs=differs.map({True: "◀", False: ""})), width="stretch")
 
 x_test, y_test = test_digits()
 table = pd.DataFrame({"test accuracy": [runs[n]["accuracy"] for n in chosen]}, index=chosen)

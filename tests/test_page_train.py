@@ -92,7 +92,7 @@ def test_the_epoch_early_stopping_kept_is_marked_on_the_validation_loss():
     at = page(run=run)
     assert not at.exception
     assert "Stopped early" in at.success[0].value
-    assert any(f"lowest after epoch {p.best_epoch}" in c.value for c in at.caption)
+    assert any(f"after epoch {p.best_epoch} (step {p.best_step}" in c.value for c in at.caption)
     marked = [s for s in vega_specs(at) if "kept: epoch" in s]
     assert len(marked) == 1  # on the loss chart only
     assert f'"x": {float(p.best_step)}' in marked[0] and '"rule"' in marked[0]

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 
-def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks=None):
+def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks=None, long_names=False):
     """Draw the columns of `data` (a DataFrame whose index is the x axis) as lines.
 
     Several columns get a legend; colours maps column name -> CSS colour; where is st or a
@@ -17,12 +17,15 @@ def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks
 
     marks: points to point out, each a dict {"x", "y", "label"} and optionally "series" (the
     column it belongs to, which gives its colour): drawn as a dashed vertical rule, a dot and
-    the label.
+    the label. long_names: stack the legend's entries one per line, so long names fit.
     """
     index = "x"
     long = data.rename_axis(index).reset_index().melt(id_vars=index, var_name="series", value_name="value")
     long = long.dropna(subset=["value"])
-    colour = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}
+    legend = {"orient": "bottom"}
+    if long_names:
+        legend.update(direction="vertical", columns=1, labelLimit=600)
+    colour = {"field": "series", "type": "nominal", "title": None, "legend": legend}
     if colours:
         colour["scale"] = {"domain": list(colours), "range": list(colours.values())}
     if data.shape[1] == 1:
@@ -37,23 +40,35 @@ def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks
     }
     if marks:
         line = {k: v for k, v in spec.items() if k != "height"}
-        spec = {"height": height, "layer": [line, *mark_layers(marks, x, y, colour)]}
+        spec = {"height": height, "width": "container",
+                "layer": [line, *mark_layers(marks, x, y, colour, data.index.min(), data.index.max())]}
     where.vega_lite_chart(long, spec, width="stretch")
 
 
-def mark_layers(marks, x, y, colour):
-    """Vega-Lite layers for line_chart's marks: a dashed rule, a dot and a label each."""
+def mark_layers(marks, x, y, colour, x_min, x_max):
+    """Vega-Lite layers for line_chart's marks: a dashed rule, a dot and a label each.
+
+    A label sits right of its dot in the left half of the chart and left of it in the right half,
+    so that it stays inside the chart.
+    """
     values = [{"x": float(m["x"]), "value": float(m["y"]), "label": m["label"],
                "series": m.get("series", "")} for m in marks]
-    data = {"values": values}
-    dot = {"value": "#222222"} if "field" not in colour or not all(m.get("series") for m in marks) else colour
-    return [
-        {"data": data, "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#555555"},
+    layers = [
+        {"data": {"values": values}, "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#555555"},
          "encoding": {"x": x}},
-        {"data": data, "mark": {"type": "point", "filled": True, "size": 90, "stroke": "#222222",
-                                "strokeWidth": 1, "opacity": 1},
-         "encoding": {"x": x, "y": y, "color": dot}},
-        {"data": data, "mark": {"type": "text", "align": "left", "dx": 6, "dy": -10, "fontSize": 12,
-                                "color": "#222222"},
-         "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}},
     ]
+    coloured = "field" in colour and all(m.get("series") for m in marks)
+    dot = {**colour, "legend": None} if coloured else {"value": "#222222"}
+    layers.append({"data": {"values": values},
+                   "mark": {"type": "point", "filled": True, "size": 90, "stroke": "#222222", "strokeWidth": 1,
+                            "opacity": 1},
+                   "encoding": {"x": x, "y": y, "color": dot}})
+    middle = (float(x_min) + float(x_max)) / 2 if len(values) else 0
+    for align, dx, side in (("left", 6, [v for v in values if v["x"] <= middle]),
+                            ("right", -6, [v for v in values if v["x"] > middle])):
+        if side:
+            layers.append({"data": {"values": side},
+                           "mark": {"type": "text", "align": align, "dx": dx, "dy": -10, "fontSize": 12,
+                                    "color": "#222222"},
+                           "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}})
+    return layers

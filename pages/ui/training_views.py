@@ -13,7 +13,7 @@ def early_stop_mark(progress, series=None):
     if not getattr(progress, "stopped_early", False) or not progress.best_step:
         return None
     mark = {"x": progress.best_step, "y": progress.best_val_loss,
-            "label": f"kept: epoch {progress.best_epoch}, best validation loss {progress.best_val_loss:.3f}"}
+            "label": f"kept: epoch {progress.best_epoch}"}
     if series is not None:
         mark["series"] = series
     return mark
@@ -38,8 +38,9 @@ def curves(progress):
     right.markdown("**Accuracy**")
     line_chart(_joined(progress, progress.train_acc, progress.val_acc), "step", "accuracy", where=right)
     if mark:
-        st.caption(f"Early stopping: the validation loss was lowest after epoch {progress.best_epoch} "
-                   f"(step {progress.best_step:,}, marked on the loss curve) and did not improve after it, "
+        st.caption(f"Early stopping: the validation loss was lowest ({progress.best_val_loss:.3f}) after epoch "
+                   f"{progress.best_epoch} (step {progress.best_step:,}, marked on the loss curve) and did not "
+                   "improve after it, "
                    "so training stopped and the model from that epoch is the one kept.")
 
 
