@@ -573,7 +573,8 @@ def table(s):
         f, sv = v["full"], v["server"]
         lines.append(f"| {name} | {f['n']} | {f['median_s']} s | {f['p95_s']} s | {f['max_s']} s | "
                      f"{sv['median_s']} / {sv['p95_s']} s |")
-    lines += ["", "| training run | finished | wall time | images/s (median while running) | test accuracy |",
+    lines += ["", "| training run | finished | wall time (Start to test accuracy) | images/s (median while running) "
+              "| test accuracy |",
               "|---|---|---|---|---|"]
     for r in s["runs"]:
         lines.append(f"| {r['session']} | {'yes' if r.get('finished') else 'NO'} | "
