@@ -51,7 +51,6 @@ from websockets.asyncio.client import connect  # noqa: E402
 # Lesson pages with a slider that the class moves (the backprop lesson has none).
 LESSON_PAGES = [p for p in _BROWSER_LESSON_PAGES if p != "backprop"]
 
-FINISHED_OK = ForwardMsg.FINISHED_SUCCESSFULLY
 FINISHED_COMPILE_ERROR = ForwardMsg.FINISHED_WITH_COMPILE_ERROR
 FINISHED_EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 FINISHED_FRAGMENT = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
