@@ -84,6 +84,9 @@ def parse_values(text, what="learning rates", whole=False):
         part = part.strip()
         if not part:
             continue
+        if len(part) > 24:
+            part = part[:20] + "…"  # quoted in the messages below
+            raise ValueError(f"'{part}' in the {what} is not a number")
         try:
             value = float(part)
         except ValueError:

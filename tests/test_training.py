@@ -159,3 +159,26 @@ def test_without_early_stopping_the_best_epoch_is_still_recorded():
     run.join(60)
     p = run.snapshot()
     assert not p.stopped_early and p.best_epoch in (1, 2) and p.best_step in p.val_steps
+
+
+def test_training_threads_give_way_to_page_loads(monkeypatch):
+    import os
+
+    from engine.training import lower_priority
+
+    if not hasattr(os, "setpriority"):
+        pytest.skip("no per-thread priorities here")
+    seen = {}
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def worker(nice):
+        monkeypatch.setenv("CONVLAB_TRAINING_NICE", nice)
+        seen[nice] = (lower_priority(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    for nice in ("10", "0"):
+        t = threading.Thread(target=worker, args=(nice,))
+        t.start()
+        t.join()
+    assert seen["10"] == (max(10, before),) * 2  # the worker thread is lowered ...
+    assert seen["0"] == (None, before)  # ... 0 turns it off ...
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # ... and the caller keeps its own

@@ -119,3 +119,11 @@ def test_typed_grids_are_read_or_explained():
             parse_values(text)
     with pytest.raises(ValueError, match="whole"):
         parse_values("32.5", "batch sizes", whole=True)
+
+
+def test_a_very_long_entry_is_quoted_short():
+    from engine.tuning import parse_values
+
+    with pytest.raises(ValueError) as err:
+        parse_values("x" * 5000)
+    assert len(str(err.value)) < 80
