@@ -6,7 +6,8 @@ Prints median times and ratios (engine / PyTorch; lower is better) for
 - one Adam training step of the default digit network at batch 64 and 256,
 - filtering one 512 x 512 image with 3x3, 5x5 and 11x11 kernels (also against scipy.ndimage),
 - predicting one digit with every layer's activations,
-- the training step as the batch grows.
+- the training step as the batch grows,
+- the first layer's convolution (1 -> 8 filters, 5x5, 'same') on one image as the image grows.
 """
 
 import os
@@ -124,6 +125,19 @@ def main():
         ours = median_ms(lambda: nn.train_step(model, opt, x, y), repeat=10)
         torch_ms = torch_step_ms(x, y, repeat=10) if torch else None
         row(f"  batch {batch}", ours, None, torch_ms)
+
+    print("\nconv2d forward, one image, 1 -> 8 filters 5x5 'same', as the image grows (ms):")
+    rng = np.random.default_rng(1)
+    k8 = rng.standard_normal((8, 1, 5, 5)).astype(np.float32)
+    for size in (28, 64, 128, 256, 512):
+        image = rng.random((1, 1, size, size), dtype=np.float32)
+        repeat = 50 if size <= 128 else 20
+        ours = median_ms(lambda: engine.conv2d(image, k8, padding="same"), repeat=repeat)
+        torch_ms = None
+        if torch:
+            ti, tk = torch.from_numpy(image), torch.from_numpy(k8)
+            torch_ms = median_ms(lambda: F.conv2d(ti, tk, padding=2), repeat=repeat)
+        row(f"  {size}x{size}", ours, None, torch_ms)
 
 
 if __name__ == "__main__":
