@@ -4,12 +4,23 @@ Two browser sessions start a long training run each on the training page; while 
 running, a third session loads a lesson page (the image-filter lesson) several times, each time
 timing from the navigation until its title and feature-map figures are on screen and the
 script run has finished. The median must stay under one second; all the figures are printed.
+
+In a classroom every learner's browser runs on their own computer and only the server is shared.
+Here all three browsers share the server's two cores, so the two trainers' browsers (which redraw
+their live charts every second) run in a Chromium of their own started under `nice -n 19`:
+they still poll the server like real learners, but their drawing does not take this machine's
+CPU from the session being measured. CONVLAB_NICE_TRAINER_BROWSERS=0 runs them at normal
+priority instead.
 """
 
+import os
+import shutil
 import statistics
 import time
 
-from browser_helpers import assert_no_exception, open_page, wait_until_idle
+import pytest
+
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, open_page, wait_until_idle
 
 LESSON = "filter2d"
 LOADS = 7
@@ -47,12 +58,26 @@ def timed_load(page, url):
     return time.perf_counter() - start
 
 
-def test_a_lesson_loads_in_under_a_second_while_two_sessions_train(app_server, browser):
+@pytest.fixture
+def trainer_browser(browser, tmp_path):
+    """A second Chromium for the trainers, at the lowest CPU priority (see the module's docstring)."""
+    if os.environ.get("CONVLAB_NICE_TRAINER_BROWSERS", "1") == "0" or not shutil.which("nice"):
+        yield browser
+        return
+    wrapper = tmp_path / "chromium-nice"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    other = browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
+    yield other
+    other.close()
+
+
+def test_a_lesson_loads_in_under_a_second_while_two_sessions_train(app_server, browser, trainer_browser):
     lesson = f"{app_server}/{LESSON}"
     viewer_context = browser.new_context(viewport={"width": 1280, "height": 1600})
     viewer = viewer_context.new_page()
     open_page(viewer, lesson)  # the first visit compiles and caches what the lesson needs
-    trainers = [start_training(browser, app_server) for _ in range(2)]
+    trainers = [start_training(trainer_browser, app_server) for _ in range(2)]
     try:
         times = []
         for _ in range(LOADS):
