@@ -93,6 +93,27 @@ def test_filter_kernel_in_float32_is_within_1e_4_of_float64(x_shape, k_shape, pa
     assert_float32_close(got, naive.conv2d(x, w, None, (1, 1), pads, dilation))
 
 
+@pytest.mark.parametrize("rows_per_task", [1, 2, 3, 4, 16])
+@pytest.mark.parametrize("x_shape, k_shape, pads, dilation", [
+    ((1, 1, 11, 9), (3, 3, 3), (1, 1, 1, 1), (1, 1)),    # filters in a pair and one alone
+    ((2, 2, 9, 12), (4, 5, 5), (2, 2, 2, 2), (1, 1)),
+    ((1, 1, 13, 20), (2, 11, 11), (5, 5, 5, 5), (1, 1)),
+    ((1, 1, 10, 9), (2, 4, 6), (1, 2, 2, 3), (1, 1)),     # tap counts without a four-row pass
+    ((1, 2, 12, 9), (3, 3, 3), (2, 2, 1, 1), (2, 1)),     # rows not paired under dilation
+])
+def test_filter_kernel_with_any_block_height(x_shape, k_shape, pads, dilation, rows_per_task):
+    """Blocks of odd heights leave a row without a partner; every block gives the same numbers."""
+    rng = np.random.default_rng(rows_per_task)
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal((k_shape[0], x_shape[1]) + k_shape[1:])
+    b = rng.standard_normal(k_shape[0])
+    ref = naive.conv2d(x, w, b, (1, 1), pads, dilation)
+    out = np.full(ref.shape, np.nan)
+    _kernels_filter.filter_forward(x, w, b, pads[0], pads[2], dilation[0], dilation[1],
+                                   rows_per_task, out)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
+
+
 def test_filter_kernel_without_bias_adds_nothing():
     x = np.ones((1, 1, 4, 5))
     w = np.ones((2, 1, 3, 3))
