@@ -22,8 +22,8 @@ CHILD = textwrap.dedent(
     t0 = time.perf_counter()
     import numpy as np
     import engine
-    from engine import _kernels_conv, _kernels_dropout, _kernels_fused, _kernels_optim, _kernels_pool
-    MODULES = (_kernels_conv, _kernels_pool, _kernels_fused, _kernels_optim, _kernels_dropout)
+    from engine import _kernels_conv, _kernels_dropout, _kernels_filter, _kernels_fused, _kernels_optim, _kernels_pool
+    MODULES = (_kernels_conv, _kernels_pool, _kernels_fused, _kernels_optim, _kernels_dropout, _kernels_filter)
     t_import = time.perf_counter() - t0
 
     def calls():
@@ -34,6 +34,8 @@ CHILD = textwrap.dedent(
         engine.conv2d_backward(np.ones_like(y), x, w, padding=2)
         p = engine.max_pool2d(y, 2)
         engine.max_pool2d_backward(np.ones_like(p), y, 2, 2)
+        photo = rng.random((1, 1, 128, 128), dtype=np.float32)  # wide rows: the filter kernel
+        engine.conv2d(photo, rng.random((1, 1, 3, 3), dtype=np.float32), padding="same")
 
     def training_step():
         rng = np.random.default_rng(1)
@@ -79,7 +81,8 @@ def cache_dir():
 def test_second_process_loads_every_kernel_from_the_disk_cache():
     first = run_fresh_process()  # may compile cold and writes the cache
     folder = cache_dir()
-    for module in ("_kernels_conv", "_kernels_pool", "_kernels_fused", "_kernels_optim", "_kernels_dropout"):
+    for module in ("_kernels_conv", "_kernels_pool", "_kernels_fused", "_kernels_optim", "_kernels_dropout",
+                   "_kernels_filter"):
         assert list(folder.glob(f"{module}.*.nbi")), f"no cache index for engine/{module}.py in {folder}"
         assert list(folder.glob(f"{module}.*.nbc")), f"no cached code for engine/{module}.py in {folder}"
 
