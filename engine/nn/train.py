@@ -49,7 +49,7 @@ def train_step(model, optimizer, x, y):
     return loss
 
 
-def evaluate(model, x, y, batch_size=1000):
+def evaluate(model, x, y, batch_size=256):
     """(mean loss, accuracy) of the model on x: (N, C, H, W), y: (N,), without dropout."""
     total_loss, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
