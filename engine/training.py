@@ -209,6 +209,71 @@ def explosion(loss, first_loss, lr):
     return None
 
 
+class BackgroundJob:
+    """Work in a background thread that holds one place in the server-wide queue while it runs.
+
+    A page starts it, polls snapshot() (a consistent copy of its progress, which also tells the
+    job that someone still watches) and may stop() it. Subclasses give `what` (for messages),
+    a progress dataclass with `state` and `queue_position`, and _run().
+    """
+
+    what = "job"
+
+    def __init__(self, progress, queue=SERVER_QUEUE, data=None, max_seconds=None):
+        self.queue = queue
+        self.max_seconds = max_seconds or current_limits().max_run_seconds
+        self.idle_seconds = 60 * current_limits().idle_minutes
+        self._last_seen = time.monotonic()  # when a page last asked for progress
+        self._data = data
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        if self._thread is not None:
+            raise RuntimeError(f"this {self.what} has already started")
+        self._set(state="queued")
+        name = "convlab-" + self.what.replace(" ", "-")
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, timeout=None):
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self):
+        self._last_seen = time.monotonic()
+        with self._lock:
+            p = self._copy(self._progress)
+        if p.state == "queued":
+            p.queue_position = self.queue.position(self) or 0
+        return p
+
+    def _copy(self, progress):
+        """A copy the page may keep while the job goes on (subclasses copy their lists too)."""
+        return replace(progress)
+
+    def _set(self, **values):
+        with self._lock:
+            for k, v in values.items():
+                setattr(self._progress, k, v)
+
+    def _load(self):
+        """The digits: those given to the constructor, or the shipped set."""
+        if self._data is not None:
+            return self._data
+        return datasets.load_digits()
+
+    def _run(self):
+        raise NotImplementedError
+
+
 @dataclass
 class Progress:
     """What a page shows; TrainingRun.snapshot() returns a copy."""
@@ -239,36 +304,21 @@ class Progress:
     stopped_early: bool = False     # stopped on the validation loss; the model is the one from best_epoch
 
 
-class TrainingRun:
+class TrainingRun(BackgroundJob):
     """One learner's training run in a background thread."""
 
+    what = "run"
     LOG_EVERY = 20  # steps between points on the curves
 
     def __init__(self, config, model=None, queue=SERVER_QUEUE, data=None, max_seconds=None):
         self.config = config.validate()
+        super().__init__(Progress(lr=config.lr), queue, data, max_seconds)
         self.model = model or build_model(config)
-        self.queue = queue
-        self.max_seconds = max_seconds or current_limits().max_run_seconds
-        self.idle_seconds = 60 * current_limits().idle_minutes
-        self._last_seen = time.monotonic()  # when a page last asked for progress
-        self._data = data
-        self._progress = Progress(lr=config.lr)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self._thread = None
         self._before = [layer.params[k].copy() for layer, k in self.model.parameters()]
 
     # -- control
-    def start(self):
-        if self._thread is not None:
-            raise RuntimeError("this run has already started")
-        self._set(state="queued")
-        self._thread = threading.Thread(target=self._run, name="convlab-training", daemon=True)
-        self._thread.start()
-        return self
-
     def pause(self):
         self._running.clear()
         self._set_if("running", state="paused")
@@ -281,42 +331,19 @@ class TrainingRun:
         self._stop.set()
         self._running.set()
 
-    def join(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self):
-        return self._thread is not None and self._thread.is_alive()
-
-    def snapshot(self):
-        self._last_seen = time.monotonic()
-        with self._lock:
-            p = replace(self._progress)
-            for name in ("steps", "train_loss", "train_acc", "val_steps", "val_loss", "val_acc"):
-                setattr(p, name, list(getattr(p, name)))
-            p.grad_norms = dict(p.grad_norms)
-        if p.state == "queued":
-            p.queue_position = self.queue.position(self) or 0
-        return p
-
     # -- internals
-    def _set(self, **values):
-        with self._lock:
-            for k, v in values.items():
-                setattr(self._progress, k, v)
+    def _copy(self, progress):
+        p = replace(progress)
+        for name in ("steps", "train_loss", "train_acc", "val_steps", "val_loss", "val_acc"):
+            setattr(p, name, list(getattr(p, name)))
+        p.grad_norms = dict(p.grad_norms)
+        return p
 
     def _set_if(self, when, **values):
         with self._lock:
             if self._progress.state == when:
                 for k, v in values.items():
                     setattr(self._progress, k, v)
-
-    def _load(self):
-        if self._data is not None:
-            return self._data
-        x_train, y_train, x_test, y_test = datasets.load_digits()
-        return x_train, y_train, x_test, y_test
 
     def _run(self):
         lower_priority()

@@ -16,15 +16,14 @@ as training runs and waits its turn like them (and, like them, at a lower CPU pr
 """
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from engine import datasets, nn
-from engine.limits import current_limits
-from engine.training import OPTIMIZERS, SERVER_QUEUE, TrainingConfig, build_model, explosion, lower_priority
+from engine.training import (OPTIMIZERS, SERVER_QUEUE, BackgroundJob, TrainingConfig, build_model, explosion,
+                             lower_priority)
 
 MAX_CELLS = 36
 MAX_WORK = 400_000  # cells x training images x epochs: a bound on one search's length
@@ -232,7 +231,7 @@ class GridProgress:
     message: str = ""
 
 
-class GridSearch:
+class GridSearch(BackgroundJob):
     """A grid search in a background thread: one job in the server-wide training queue.
 
         search = GridSearch([1e-4, 1e-3, 1e-2], [32, 64, 128], train_size=5000).start()
@@ -240,55 +239,24 @@ class GridSearch:
         search.stop()
     """
 
+    what = "grid search"
+
     def __init__(self, lrs, batch_sizes, train_size=5000, val_size=1000, epochs=1, seed=0,
                  optimizer="adam", data=None, queue=SERVER_QUEUE, max_seconds=None):
         self.lrs, self.batch_sizes = check_grid(lrs, batch_sizes, train_size, val_size, epochs, optimizer)
         self.settings = dict(train_size=train_size, val_size=val_size, epochs=epochs, seed=seed,
                              optimizer=optimizer)
-        self.queue = queue
-        self.max_seconds = max_seconds or current_limits().max_run_seconds
-        self.idle_seconds = 60 * current_limits().idle_minutes
-        self._last_seen = time.monotonic()
-        self._data = data
-        self._progress = GridProgress(total=len(self.lrs) * len(self.batch_sizes))
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = None
+        super().__init__(GridProgress(total=len(self.lrs) * len(self.batch_sizes)), queue, data, max_seconds)
         self._reason = ""
-
-    def start(self):
-        if self._thread is not None:
-            raise RuntimeError("this grid search has already started")
-        self._set(state="queued")
-        self._thread = threading.Thread(target=self._run, name="convlab-grid-search", daemon=True)
-        self._thread.start()
-        return self
 
     def stop(self):
         self._reason = self._reason or "Stopped. The cells finished so far are kept."
         self._stop.set()
 
-    def join(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self):
-        return self._thread is not None and self._thread.is_alive()
-
-    def snapshot(self):
-        self._last_seen = time.monotonic()
-        with self._lock:
-            p = replace(self._progress)
-            p.results = list(p.results)
-        if p.state == "queued":
-            p.queue_position = self.queue.position(self) or 0
+    def _copy(self, progress):
+        p = replace(progress)
+        p.results = list(p.results)
         return p
-
-    def _set(self, **values):
-        with self._lock:
-            for k, v in values.items():
-                setattr(self._progress, k, v)
 
     def _cancelled(self, start):
         if self._stop.is_set():
@@ -309,11 +277,7 @@ class GridSearch:
         try:
             self._set(state="running", current=self._next_cell())
             start = time.perf_counter()
-            data = self._data
-            if data is None:
-                x_all, y_all, _, _ = datasets.load_digits()
-                data = (x_all, y_all)
-            cells = grid_search(self.lrs, self.batch_sizes, data=data,
+            cells = grid_search(self.lrs, self.batch_sizes, data=self._load()[:2],
                                 cancelled=lambda: self._cancelled(start), **self.settings)
             for cell in cells:
                 with self._lock:

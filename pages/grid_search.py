@@ -6,6 +6,7 @@ import streamlit as st
 from engine import datasets, tuning
 from engine.training import SERVER_QUEUE
 from pages.ui import params
+from pages.ui.training_views import job_status
 
 st.title("Grid search")
 st.markdown(
@@ -157,15 +158,7 @@ def live():
                 "in use; a grid search takes one.")
         return
     p = search.snapshot()
-    if p.state == "queued":
-        st.warning(f"The server is training {SERVER_QUEUE.capacity()} networks already; this search is "
-                   f"number {p.queue_position} in the queue and will start by itself.")
-    elif p.state == "failed":
-        st.error(p.message)
-    elif p.state == "finished":
-        st.success(p.message)
-    elif p.message:
-        st.info(p.message)
+    job_status(p, "this search")
     now = f" · now lr {p.current[0]:g}, batch {p.current[1]}" if p.current else ""
     st.progress(len(p.results) / max(p.total, 1),
                 text=f"{len(p.results)} of {p.total} cells · {p.elapsed:.1f} s{now} · {p.state}")

@@ -10,7 +10,7 @@ import streamlit as st
 from engine import datasets, metrics, nn
 from engine.training import SERVER_QUEUE, TrainingConfig, TrainingRun, build_model
 from pages.ui import params
-from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps
+from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
 
 st.title("Train on digits")
 st.markdown(
@@ -112,15 +112,7 @@ def live():
                 "training places on this server are in use.")
         return
     p = run.snapshot()
-    if p.state == "queued":
-        st.warning(f"The server is training {SERVER_QUEUE.capacity()} networks already; yours is "
-                   f"number {p.queue_position} in the queue and will start by itself.")
-    elif p.state == "failed":
-        st.error(p.message)
-    elif p.state == "finished":
-        st.success(p.message)
-    elif p.message:
-        st.info(p.message)
+    job_status(p, "yours")
     st.progress(p.step / max(p.total_steps, 1),
                 text=f"step {p.step:,} of {p.total_steps:,} · epoch {p.epoch} of {run.config.epochs} · "
                      f"{p.images_per_second:,.0f} images/s · {p.seconds_left:,.0f} s left · "

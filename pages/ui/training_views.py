@@ -4,8 +4,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from engine.training import SERVER_QUEUE
 from pages.ui.figures import grid_html, tile
 from pages.ui.graphs import line_chart
+
+
+def job_status(progress, whose):
+    """The state of a background job as a coloured message; whose: "yours", "this search"..."""
+    if progress.state == "queued":
+        st.warning(f"The server is training {SERVER_QUEUE.capacity()} networks already; {whose} is "
+                   f"number {progress.queue_position} in the queue and will start by itself.")
+    elif progress.state == "failed":
+        st.error(progress.message)
+    elif progress.state == "finished":
+        st.success(progress.message)
+    elif progress.message:
+        st.info(progress.message)
 
 
 def early_stop_mark(progress, series=None):
