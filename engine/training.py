@@ -271,6 +271,19 @@ class BackgroundJob:
         return datasets.load_digits()
 
     def _run(self):
+        """The thread: wait for a place in the queue, do the work, give the place back."""
+        lower_priority()
+        if not self.queue.acquire(self, self._stop.is_set):
+            self._set(state="stopped", message="Stopped before it started.")
+            return
+        try:
+            self._work()
+        except Exception as err:  # a bug must not take the server down; show it instead
+            self._set(state="failed", message=f"The {self.what} stopped by an unexpected error: {err}")
+        finally:
+            self.queue.release(self)
+
+    def _work(self):
         raise NotImplementedError
 
 
@@ -345,21 +358,13 @@ class TrainingRun(BackgroundJob):
                 for k, v in values.items():
                     setattr(self._progress, k, v)
 
-    def _run(self):
-        lower_priority()
-        if not self.queue.acquire(self, self._stop.is_set):
-            self._set(state="stopped", message="Stopped before it started.")
-            return
+    def _work(self):
         try:
             self._train()
         except nn.NonFiniteLossError as err:
             for (layer, k), old in zip(self.model.parameters(), self._before):
                 layer.params[k][...] = old
             self._set(state="failed", message=f"Training stopped: {err} The model is back as it was before this run.")
-        except Exception as err:  # a bug must not take the server down; show it instead
-            self._set(state="failed", message=f"Training stopped by an unexpected error: {err}")
-        finally:
-            self.queue.release(self)
 
     def _train(self):
         cfg = self.config

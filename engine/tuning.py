@@ -22,8 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from engine import datasets, nn
-from engine.training import (OPTIMIZERS, SERVER_QUEUE, BackgroundJob, TrainingConfig, build_model, explosion,
-                             lower_priority)
+from engine.training import OPTIMIZERS, SERVER_QUEUE, BackgroundJob, TrainingConfig, build_model, explosion
 
 MAX_CELLS = 36
 MAX_WORK = 400_000  # cells x training images x epochs: a bound on one search's length
@@ -269,31 +268,22 @@ class GridSearch(BackgroundJob):
             return True
         return False
 
-    def _run(self):
-        lower_priority()
-        if not self.queue.acquire(self, self._stop.is_set):
-            self._set(state="stopped", message="Stopped before it started.")
-            return
-        try:
-            self._set(state="running", current=self._next_cell())
-            start = time.perf_counter()
-            cells = grid_search(self.lrs, self.batch_sizes, data=self._load()[:2],
-                                cancelled=lambda: self._cancelled(start), **self.settings)
-            for cell in cells:
-                with self._lock:
-                    self._progress.results.append(cell)
-                    self._progress.elapsed = time.perf_counter() - start
-                self._set(current=self._next_cell())
-            self._set(elapsed=time.perf_counter() - start, current=None)
-            if self._stop.is_set() or self._reason:
-                self._set(state="stopped", message=self._reason)
-            else:
-                self._set(state="finished", message=f"Finished {self._progress.total} cells in "
-                                                    f"{time.perf_counter() - start:.1f} s.")
-        except Exception as err:  # a bug must not take the server down; show it instead
-            self._set(state="failed", message=f"The grid search stopped by an unexpected error: {err}")
-        finally:
-            self.queue.release(self)
+    def _work(self):
+        self._set(state="running", current=self._next_cell())
+        start = time.perf_counter()
+        cells = grid_search(self.lrs, self.batch_sizes, data=self._load()[:2],
+                            cancelled=lambda: self._cancelled(start), **self.settings)
+        for cell in cells:
+            with self._lock:
+                self._progress.results.append(cell)
+                self._progress.elapsed = time.perf_counter() - start
+            self._set(current=self._next_cell())
+        self._set(elapsed=time.perf_counter() - start, current=None)
+        if self._stop.is_set() or self._reason:
+            self._set(state="stopped", message=self._reason)
+        else:
+            self._set(state="finished", message=f"Finished {self._progress.total} cells in "
+                                                f"{time.perf_counter() - start:.1f} s.")
 
     def _next_cell(self):
         done = len(self._progress.results)
