@@ -9,8 +9,9 @@ Every slider change must get the script_finished of its rerun with a figure in i
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[1]  # not from conftest: tests/browser has one too
 
 
 def test_websocket_learners_get_every_rerun_and_the_run_finishes(tmp_path):
