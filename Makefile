@@ -2,6 +2,8 @@
 #   make run    install into .venv and start the app on http://localhost:8501
 #   make test   install what the tests need (Debian's chromium included) and run every test
 #   make bench  benchmark the engine against NumPy and PyTorch CPU
+#   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol
+#   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,7 +13,7 @@ PORT   ?= 8501
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 2
 
-.PHONY: run test bench loadtest install install-test system-packages clean
+.PHONY: run test bench loadtest loadtest-browser install install-test system-packages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +52,11 @@ bench: install-test
 	$(PY) tests/benchmarks/bench_engine.py
 	$(PY) tests/benchmarks/bench_accuracy.py
 
+# The trainers get 3 epochs of all 60,000 digits so that they train for the whole test.
 loadtest: install-test
+	$(PY) tests/loadtest/ws_loadtest.py --sessions 30 --trainers 4 --train-size 60000 --epochs 3 --max-seconds 300
+
+loadtest-browser: install-test
 	$(PY) tests/loadtest/loadtest.py
 
 clean:
