@@ -354,21 +354,27 @@ def table(s):
         lines.append(f"| {name} | {v['n']} | {v['median_s']} s | {v['p95_s']} s |")
     lines += ["", "| training run | finished | wall time | images/s (median while running) | test accuracy |",
               "|---|---|---|---|---|"]
+    return "\n".join(lines + report_tail(s, "first response of a page (median)")) + "\n"
+
+
+def report_tail(s, first_response_title):
+    """The report's last lines, shared with ws_loadtest.py: training runs, first responses, errors."""
+    lines = []
     for r in s["runs"]:
         lines.append(f"| {r['session']} | {'yes' if r.get('finished') else 'NO'} | "
                      f"{r.get('wall_s', float('nan')):.1f} s | {r.get('images_per_s', float('nan')):,.0f} | "
                      f"{r.get('test_accuracy', '-')} |")
-    lines += ["", "| first response of a page (median) | seconds |", "|---|---|"]
+    lines += ["", f"| {first_response_title} | seconds |", "|---|---|"]
     for name, v in s["first_response_s"].items():
         lines.append(f"| {name} | {v} |")
     lines += ["", "Errors: " + ("none" if not s["errors"] else "")]
     lines += [f"- {e}" for e in s["errors"][:50]]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=30, help="browser sessions in all (default 30)")
+def add_class_arguments(ap, what, out):
+    """The options both load tests take: the class's size, the training, the timing, the report."""
+    ap.add_argument("--sessions", type=int, default=30, help=f"{what} sessions in all (default 30)")
     ap.add_argument("--trainers", type=int, default=4, help="of which train a network (default 4)")
     ap.add_argument("--train-size", type=int, default=5000, choices=[1000, 5000, 10000, 30000, 60000])
     ap.add_argument("--epochs", type=int, default=1)
@@ -377,8 +383,13 @@ def main(argv=None):
     ap.add_argument("--think-min", type=float, default=1.0, help="shortest pause between slider moves (s)")
     ap.add_argument("--think-max", type=float, default=3.0, help="longest pause between slider moves (s)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(HERE / "results.md"), help="Markdown report ('' for none)")
+    ap.add_argument("--out", default=str(HERE / out), help="Markdown report ('' for none)")
     ap.add_argument("--json", default="", help="also write the figures as JSON here")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_class_arguments(ap, "browser", "results.md")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: `make system-packages` installs Debian's chromium", file=sys.stderr)

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from loadtest import Results, cpu_seconds, percentile, sample_memory  # noqa: E402
+from loadtest import Results, add_class_arguments, cpu_seconds, percentile, report_tail, sample_memory  # noqa: E402
 from loadtest import LESSON_PAGES as _BROWSER_LESSON_PAGES  # noqa: E402
 
 from browser_helpers import free_port, start_server, stop_server  # noqa: E402  (path set by loadtest)
@@ -582,35 +582,16 @@ def table(s):
     lines += ["", "| training run | finished | wall time (Start to test accuracy) | images/s (median while running) "
               "| test accuracy |",
               "|---|---|---|---|---|"]
-    for r in s["runs"]:
-        lines.append(f"| {r['session']} | {'yes' if r.get('finished') else 'NO'} | "
-                     f"{r.get('wall_s', float('nan')):.1f} s | {r.get('images_per_s', float('nan')):,.0f} | "
-                     f"{r.get('test_accuracy', '-')} |")
-    lines += ["", "| first response of a page (median; connect to finished run and images) | seconds |",
-              "|---|---|"]
-    for name, v in s["first_response_s"].items():
-        lines.append(f"| {name} | {v} |")
-    lines += ["", "Errors: " + ("none" if not s["errors"] else "")]
-    lines += [f"- {e}" for e in s["errors"][:50]]
+    lines += report_tail(s, "first response of a page (median; connect to finished run and images)")
     return "\n".join(lines) + "\n"
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=30, help="websocket sessions in all (default 30)")
-    ap.add_argument("--trainers", type=int, default=4, help="of which train a network (default 4)")
-    ap.add_argument("--train-size", type=int, default=5000, choices=[1000, 5000, 10000, 30000, 60000])
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--min-seconds", type=float, default=60, help="keep moving sliders at least this long")
-    ap.add_argument("--max-seconds", type=float, default=240, help="stop everything after this long")
-    ap.add_argument("--think-min", type=float, default=1.0, help="shortest pause between slider moves (s)")
-    ap.add_argument("--think-max", type=float, default=3.0, help="longest pause between slider moves (s)")
+    add_class_arguments(ap, "websocket", "ws_results.md")
     ap.add_argument("--timeout", type=float, default=30.0, help="longest wait for one rerun (s)")
     ap.add_argument("--pages", default="", help="comma-separated lesson pages to use (default: "
                     + ",".join(LESSON_PAGES) + ")")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(HERE / "ws_results.md"), help="Markdown report ('' for none)")
-    ap.add_argument("--json", default="", help="also write the figures as JSON here")
     return ap.parse_args(argv)
 
 
