@@ -115,8 +115,9 @@ def results_table(results):
     table = pd.DataFrame({
         "learning rate": [f"{r.lr:g}" for r in results],
         "batch size": [r.batch_size for r in results],
-        "validation accuracy": [r.val_accuracy for r in results],
-        "validation loss": [r.val_loss for r in results],
+        # a diverged cell has no score: a dash, not "None"
+        "validation accuracy": ["—" if r.diverged else f"{r.val_accuracy:.1%}" for r in results],
+        "validation loss": ["—" if r.diverged else f"{r.val_loss:.3f}" for r in results],
         "seconds": [r.seconds for r in results],
         "diverged": ["yes: loss exploded" if r.diverged else "" for r in results],
     })
@@ -126,8 +127,7 @@ def results_table(results):
         colour = BEST if row.name == best_row else ""
         return [colour] * len(row)
 
-    styled = table.style.apply(highlight, axis=1).format(
-        {"validation accuracy": "{:.1%}", "validation loss": "{:.3f}", "seconds": "{:.2f}"}, na_rep="—")
+    styled = table.style.apply(highlight, axis=1).format({"seconds": "{:.2f}"})
     st.dataframe(styled, hide_index=True, width="stretch")
     return best
 
