@@ -79,15 +79,31 @@ def test_float32_stays_within_1e4_of_float64():
         assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
 
 
-def test_first_layer_skips_the_input_gradient_but_keeps_the_weights():
+@pytest.mark.parametrize("shape, k, size, padding", [((3, 1, 12, 12), 4, 3, "same")] + CASES[:4])
+def test_first_layer_skips_the_input_gradient_but_keeps_the_weights(shape, k, size, padding):
     rng = np.random.default_rng(4)
-    x = rng.normal(size=(3, 1, 12, 12))
-    step = ConvReluPoolStep(*block(1, 4, 3, "same"))
-    ref = block(1, 4, 3, "same")
+    x = rng.normal(size=shape)
+    step = ConvReluPoolStep(*block(shape[1], k, size, padding))
+    ref = block(shape[1], k, size, padding)
     dy = rng.normal(size=step.forward(x).shape)
     assert step.backward(dy, need_dx=False) is None
     run_layers(ref, x, dy, need_dx=False)
-    np.testing.assert_allclose(step.layers[0].grads["w"], ref[0].grads["w"], rtol=1e-12)
+    for name in ("w", "b"):
+        np.testing.assert_allclose(step.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
+
+
+def test_outputs_after_training_are_the_maps_the_forward_saw():
+    """A training forward keeps only the pooled maps; the convolution's output is redone on
+    request from the weights of that forward, even after the optimizer has moved them."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 3, 9, 7))
+    step = ConvReluPoolStep(*block(3, 4, 3, 0))
+    ref = block(3, 4, 3, 0)
+    step.forward(x, training=True)
+    step.layers[0].params["w"] += 1.0
+    outs, _ = run_layers(ref, x, np.zeros((2, 4, 3, 2)))
+    for mine, theirs in zip(step.outputs, outs):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
 
 
 def test_an_input_too_small_to_pool_gives_the_layers_message():

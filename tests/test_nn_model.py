@@ -167,4 +167,6 @@ def test_training_skips_the_input_gradient_but_keeps_the_weight_gradients():
     grads = [layer.grads[name].copy() for layer, name in model.parameters()]
     model.zero_grad()
     assert model.backward(d, need_dx=False) is None and full.shape == x.shape
-    assert all(np.array_equal(a, layer.grads[name]) for a, (layer, name) in zip(grads, model.parameters()))
+    # the same gradients, summed in another order by the first layer's weight-only kernel
+    for a, (layer, name) in zip(grads, model.parameters()):
+        np.testing.assert_allclose(layer.grads[name], a, rtol=1e-12, atol=1e-15)

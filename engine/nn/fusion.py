@@ -15,6 +15,11 @@ from engine.conv import _check_finite, _flat_padded, _resolve_padding
 from engine.nn.layers import Conv2D, MaxPool2D, ReLU
 
 
+def _threads(n):
+    """How many threads the kernels split n images over."""
+    return max(1, min(numba.get_num_threads(), n))
+
+
 class LayerStep:
     """One layer run on its own."""
 
@@ -71,16 +76,19 @@ class ConvReluPoolStep:
         dtype = np.result_type(x.dtype, w.dtype)
         x = x.astype(dtype, copy=False)
         _check_finite(x, "input")
-        w = np.ascontiguousarray(w, dtype=dtype)
+        # copies: the optimizer changes the weights in place before anyone asks for `outputs`
+        w, b = w.astype(dtype), b.astype(dtype)
         xpf, wp = _flat_padded(x, pads, f, 1)
         n, k = x.shape[0], w.shape[0]
-        zw = np.empty((n, k, ho * wp), dtype=dtype)
+        # training never looks at the convolution's own output: one scratch map per thread
+        threads = _threads(n)
+        zw = np.empty((threads if training else n, k, ho * wp), dtype=dtype)
         pooled = np.empty((n, k, ho // 2, wo // 2), dtype=dtype)
         arg = np.empty(pooled.shape, dtype=np.int32)
-        KF.conv_relu_maxpool2_forward(xpf, w, b.astype(dtype, copy=False), wp, zw, pooled, arg)
-        self._saved = (x.shape, pads, xpf, wp, w, arg)
+        KF.conv_relu_maxpool2_forward(xpf, w, b, wp, threads, zw, pooled, arg)
+        self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg)
         self._outputs = None
-        self._z = zw.reshape(n, k, ho, wp)[:, :, :, :wo]
+        self._z = None if training else zw.reshape(n, k, ho, wp)[:, :, :, :wo]
         self._pooled = pooled
         return pooled
 
@@ -96,37 +104,44 @@ class ConvReluPoolStep:
         """[convolution output, after ReLU, after pooling] from the last forward."""
         if self._outputs is not None:
             return self._outputs
+        if self._z is None:  # a training forward kept only the pooled maps: redo the convolution
+            (n, _, _, _), _, (ho, wo), xpf, wp, w, b, arg = self._saved
+            zw = np.empty((n, w.shape[0], ho * wp), dtype=xpf.dtype)
+            KF.conv_relu_maxpool2_forward(xpf, w, b, wp, _threads(n), zw, np.empty_like(self._pooled),
+                                          np.empty_like(arg))
+            self._z = zw.reshape(n, -1, ho, wp)[:, :, :, :wo]
         return [self._z, np.maximum(self._z, 0), self._pooled]
 
     def backward(self, dy, need_dx=True):
         if self._saved is None:
             conv, relu, pool = self.layers
             return conv.backward(relu.backward(pool.backward(dy)), need_dx=need_dx)
-        (n, c, h, width), pads, xpf, wp, w, arg = self._saved
+        (n, c, h, width), pads, _, xpf, wp, w, _, arg = self._saved
         dy = np.ascontiguousarray(dy, dtype=xpf.dtype)
         if dy.shape != arg.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {arg.shape}, not {dy.shape}")
-        threads = max(1, min(numba.get_num_threads(), n))
+        threads = _threads(n)
         k, _, fh, fw = w.shape
         dtype = xpf.dtype
-        # channels-last copies: a kernel row's taps over all channels become contiguous
-        xcl = np.ascontiguousarray(xpf.transpose(0, 2, 1)).reshape(n, -1)
+        db_part = np.zeros((threads, k), dtype=dtype)
+        conv = self.layers[0]
+        if not need_dx:
+            dw_part = np.zeros((threads, k, c, fh, fw), dtype=dtype)
+            dz_part = np.zeros((threads, xpf.shape[2]), dtype=dtype)
+            KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, dw_part, db_part, dz_part)
+            conv.grads["w"] += dw_part.sum(axis=0)
+            conv.grads["b"] += db_part.sum(axis=0)
+            return None
+        # channels-last weights: a kernel row's taps over all channels become contiguous
         wcl = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(k, fh, fw * c)
         dw_part = np.zeros((threads, k, fh, fw * c), dtype=dtype)
-        db_part = np.zeros((threads, k), dtype=dtype)
-        dxcl = np.zeros_like(xcl) if need_dx else np.zeros((1, 0), dtype=dtype)
-        KF.conv_relu_maxpool2_backward(dy, arg, xcl, wcl, wp, c, need_dx, dxcl, dw_part, db_part)
-        dw = dw_part.sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
-        conv = self.layers[0]
-        conv.grads["w"] += dw
+        scratch = np.empty((2, threads, xpf.shape[2] * c), dtype=dtype)
+        dx = np.empty((n, c, h, width), dtype=dtype)
+        pads_tl = np.array([pads[0], pads[2]], dtype=np.int64)
+        KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, dx, dw_part, db_part, scratch[0], scratch[1])
+        conv.grads["w"] += dw_part.sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
         conv.grads["b"] += db_part.sum(axis=0)
-        if not need_dx:
-            return None
-        top, bottom, left, _ = pads
-        hp = h + top + bottom
-        dxpf = dxcl.reshape(n, -1, c).transpose(0, 2, 1)
-        dx = dxpf[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, top:top + h, left:left + width]
-        return np.ascontiguousarray(dx)
+        return dx
 
 
 def group(layers):
