@@ -49,6 +49,23 @@ def median_ms(fn, repeat=20, warmup=3):
     return 1000 * float(np.median(times))
 
 
+def interleaved_ms(fns, rounds=8, repeat=10, warmup=3):
+    """Median ms of each function, timed in alternating rounds of `repeat` calls: a slow spell
+    of the machine (other virtual machines on the host) then slows every one of them alike,
+    and the ratios stay fair."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            for _ in range(repeat):
+                t = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - t)
+    return [1000 * float(np.median(ts)) for ts in times]
+
+
 def torch_digit_net():
     tnn = torch.nn
     torch.manual_seed(0)
@@ -58,8 +75,8 @@ def torch_digit_net():
         tnn.Flatten(), tnn.Linear(784, 256), tnn.ReLU(), tnn.Dropout(0.5), tnn.Linear(256, 10))
 
 
-def torch_step_ms(x, y, repeat=20):
-    """Median ms of one PyTorch Adam step of the same network on the batch (x, y)."""
+def torch_step(x, y):
+    """One PyTorch Adam step of the same network on the batch (x, y), as a function."""
     model = torch_digit_net()
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
@@ -68,7 +85,16 @@ def torch_step_ms(x, y, repeat=20):
         opt.zero_grad()
         F.cross_entropy(model(tx), ty).backward()
         opt.step()
-    return median_ms(step, repeat=repeat)
+    return step
+
+
+def step_ms(x, y, rounds):
+    """(engine, PyTorch or None) median ms of one Adam training step on the batch (x, y)."""
+    model = nn.digit_net()
+    opt = nn.Adam(model, 1e-3)
+    fns = [lambda: nn.train_step(model, opt, x, y)] + ([torch_step(x, y)] if torch else [])
+    times = interleaved_ms(fns, rounds=rounds)
+    return times[0], (times[1] if torch else None)
 
 
 def row(name, ours, numpy_ms=None, torch_ms=None):
@@ -86,12 +112,9 @@ def main():
     print("-" * 76)
     for batch in (64, 256):
         x, y = x_train[:batch], y_train[:batch]
-        model = nn.digit_net()
-        opt = nn.Adam(model, 1e-3)
-        ours = median_ms(lambda: nn.train_step(model, opt, x, y))
+        ours, torch_ms = step_ms(x, y, rounds=8)
         npnet = NumpyDigitNet()
         numpy_ms = median_ms(lambda: npnet.train_step(x, y), repeat=10)
-        torch_ms = torch_step_ms(x, y) if torch else None
         row(f"train step, batch {batch}", ours, numpy_ms, torch_ms)
 
     from scipy import ndimage
@@ -120,10 +143,7 @@ def main():
     print("\nTraining step as the batch grows (ms):")
     for batch in (1, 8, 32, 128, 512):
         x, y = x_train[:batch], y_train[:batch]
-        model = nn.digit_net()
-        opt = nn.Adam(model, 1e-3)
-        ours = median_ms(lambda: nn.train_step(model, opt, x, y), repeat=10)
-        torch_ms = torch_step_ms(x, y, repeat=10) if torch else None
+        ours, torch_ms = step_ms(x, y, rounds=3)
         row(f"  batch {batch}", ours, None, torch_ms)
 
     print("\nconv2d forward, one image, 1 -> 8 filters 5x5 'same', as the image grows (ms):")
