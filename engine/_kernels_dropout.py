@@ -3,15 +3,25 @@
 Each value's coin flip is a hash of (key, its index) -- Wellons' "lowbias32" mixer -- rather
 than the next number of a sequential generator, so the loop has no state carried from one value
 to the next and LLVM vectorises it (32-bit arithmetic throughout), and the same key always
-gives the same mask. It runs on one thread: a parallel launch costs more than the work.
+gives the same mask. It runs on one thread: split over two, a batch of feature maps ran no
+faster. The backward's product with the mask does gain from a second thread.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+PARALLEL_FROM = 65536  # values; below this one thread is quicker for scale_by_mask
 
 _GOLDEN = np.uint32(0x9E3779B9)
 _MIX1 = np.uint32(0x7FEB352D)
 _MIX2 = np.uint32(0x846CA68B)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def scale_by_mask(dy, mask, out):
+    """out = dy * mask for flat (n,) arrays, over the threads: the dropout's backward."""
+    for i in prange(dy.shape[0]):
+        out[i] = dy[i] * mask[i]
 
 
 @njit(cache=True, nogil=True)

@@ -114,3 +114,14 @@ def test_dropout_masks_are_reproducible_and_fresh_for_every_batch():
     assert not np.array_equal(first, a.forward(x))      # the next batch gets a new mask
     assert abs((first == 0).mean() - 0.3) < 0.005       # 100,000 coins: the rate is p
     assert set(np.unique(first)) == {0.0, np.float32(1 / 0.7)}
+
+
+def test_big_dropout_backward_split_over_threads_is_the_product_with_the_mask():
+    from engine import _kernels_dropout as KD
+
+    rng = np.random.default_rng(8)
+    n = 3 * KD.PARALLEL_FROM + 7
+    layer = nn.Dropout(0.25, seed=3)
+    layer.forward(rng.standard_normal((1, n)).astype(np.float32))
+    dy = rng.standard_normal((1, n)).astype(np.float32)
+    np.testing.assert_array_equal(layer.backward(dy), dy * layer.cache)

@@ -274,7 +274,13 @@ class Dropout(Module):
         return out
 
     def backward(self, dy):
-        return dy * self._need_cache()
+        mask = self._need_cache()
+        if mask.size < KD.PARALLEL_FROM or dy.shape != mask.shape or dy.dtype != mask.dtype:
+            return dy * mask
+        dy = np.ascontiguousarray(dy)
+        dx = np.empty_like(dy)
+        KD.scale_by_mask(dy.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        return dx
 
     def config(self):
         return {"p": self.p}
