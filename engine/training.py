@@ -411,7 +411,7 @@ class TrainingRun(BackgroundJob):
                 error = explosion(loss, first_loss, opt.lr)
                 if error is not None:
                     raise error
-                logits = self.model.activations[-1]
+                logits = self.model.output
                 window_loss.append(loss)
                 window_acc.append(float((logits.argmax(1) == y_train[idx]).mean()))
                 step += 1

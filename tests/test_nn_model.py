@@ -46,7 +46,7 @@ def test_activations_hold_every_layers_output():
     model = small_net()
     out = model.forward(rng.standard_normal((2, 1, 8, 8)).astype(np.float32), training=False)
     acts = model.activations
-    assert len(acts) == len(model.layers) and acts[-1] is out
+    assert len(acts) == len(model.layers) and acts[-1] is out and model.output is out
     assert acts[0].shape == (2, 3, 8, 8) and acts[2].shape == (2, 3, 4, 4)
 
 
@@ -170,3 +170,13 @@ def test_training_skips_the_input_gradient_but_keeps_the_weight_gradients():
     # the same gradients, summed in another order by the first layer's weight-only kernel
     for a, (layer, name) in zip(grads, model.parameters()):
         np.testing.assert_allclose(layer.grads[name], a, rtol=1e-12, atol=1e-15)
+
+
+def test_output_after_a_training_step_is_the_logits_without_redoing_the_maps():
+    model = nn.digit_net()
+    x = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
+    nn.train_step(model, nn.Adam(model), x, np.array([0, 1, 2, 3]))
+    fused = model._steps[0]
+    assert fused._z is None  # training kept only the pooled maps
+    assert model.output.shape == (4, 10) and fused._z is None
+    assert model.activations[-1] is model.output and fused._z is not None  # all maps: redone on request

@@ -32,6 +32,10 @@ class LayerStep:
         self.outputs[0] = out
         return out
 
+    @property
+    def last_output(self):
+        return self.outputs[0]
+
     def backward(self, dy, need_dx=True):
         layer = self.layers[0]
         if not need_dx and isinstance(layer, Conv2D):
@@ -98,6 +102,10 @@ class ConvReluPoolStep:
             x = layer.forward(x, training)
             self._outputs.append(x)
         return x
+
+    @property
+    def last_output(self):
+        return self._pooled if self._outputs is None else self._outputs[-1]
 
     @property
     def outputs(self):

@@ -48,6 +48,12 @@ class Sequential:
         """Each layer's output from the last forward pass, in order (None before any)."""
         return [out for step in self._steps for out in step.outputs]
 
+    @property
+    def output(self):
+        """The last layer's output from the last forward pass (the logits), without the other
+        layers' maps: after a training step those are worked out again only when asked for."""
+        return self._steps[-1].last_output
+
     def predict_proba(self, x, batch_size=256):
         """Softmax probabilities (N, classes), in batches small enough that each batch's feature
         maps stay in the CPU caches (256 images ran twice as fast as 1,000)."""
