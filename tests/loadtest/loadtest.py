@@ -40,6 +40,8 @@ from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, st
 # Lesson pages the class moves sliders on (those that exist and show a slider are used).
 LESSON_PAGES = ["stride_padding", "filter2d", "conv1d", "pooling", "activations", "volumes",
                 "receptive_field", "backprop"]
+# The image-filter page's default kernel (Sobel) has no slider; a Gaussian has two.
+START = {"filter2d": "?kernel=gaussian"}
 
 SLIDER = "[data-testid='stSlider'] input[type='range']:not([disabled])"
 
@@ -144,7 +146,7 @@ async def lesson_session(browser, base, name, who, res, stop, rng, sem, think=(1
     page.on("pageerror", lambda err: res.error(who, f"browser error: {str(err)[:200]}"))
     try:
         async with sem:  # a class does not press Enter in the same millisecond
-            await open_page(page, f"{base}/{name}", res, name)
+            await open_page(page, f"{base}/{name}{START.get(name, '')}", res, name)
         slider = page.locator(SLIDER).first
         direction = 1
         while not stop.is_set():
@@ -234,7 +236,7 @@ async def pages_with_sliders(browser, base, res):
     for name in LESSON_PAGES:
         if not (ROOT / "pages" / f"{name}.py").exists():
             continue
-        await open_page(page, f"{base}/{name}", res, f"{name} (cold)")
+        await open_page(page, f"{base}/{name}{START.get(name, '')}", res, f"{name} (cold)")
         if await page.locator(SLIDER).count():
             found.append(name)
     await context.close()
