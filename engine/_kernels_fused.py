@@ -117,37 +117,73 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
     K, FH, FW = w.shape[0], w.shape[2], w.shape[3]
     L = zw.shape[2]
     keep = zw.shape[0] == N
-    pairs = FH == 3 and FW == 3  # 3x3 filters go two at a time
+    is3 = FH == 3 and FW == 3
     for t in prange(T):
         for n in range(t, N, T):
             zn = zw[n] if keep else zw[t]
-            for k in range(0, K, 2 if pairs else 1):
-                both = pairs and k + 1 < K
-                o, o2 = zn[k], zn[k + 1 if both else k]
-                for j in range(L):
-                    o[j] = b[k]
-                if both:
+            k = 0
+            while k < K:
+                # 3x3 filters go four or two at a time, sharing their input loads
+                step = 4 if is3 and k + 4 <= K else (2 if is3 and k + 2 <= K else 1)
+                for f in range(k, k + step):
+                    o = zn[f]
                     for j in range(L):
-                        o2[j] = b[k + 1]
+                        o[j] = b[f]
                 for c in range(C):
                     xr = xpf[n, c]
-                    if both:
-                        _add_3x3_pair(o, o2, xr, wp, w[k, c], w[k + 1, c], L)
+                    if step == 4:
+                        _add_3x3_quad(zn[k], zn[k + 1], zn[k + 2], zn[k + 3], xr, wp,
+                                      w[k, c], w[k + 1, c], w[k + 2, c], w[k + 3, c], L)
+                    elif step == 2:
+                        _add_3x3_pair(zn[k], zn[k + 1], xr, wp, w[k, c], w[k + 1, c], L)
                     else:
                         for p in range(FH):
-                            _add_kernel_row(o, xr, p * wp, w[k, c, p], L)
-                _relu_maxpool2(o, wp, pooled[n, k], arg[n, k])
-                if both:
-                    _relu_maxpool2(o2, wp, pooled[n, k + 1], arg[n, k + 1])
+                            _add_kernel_row(zn[k], xr, p * wp, w[k, c, p], L)
+                for f in range(k, k + step):
+                    _relu_maxpool2(zn[f], wp, pooled[n, f], arg[n, f])
+                k += step
+
+
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _add_3x3_quad(o0, o1, o2, o3, xr, wp, w0, w1, w2, w3, L):
+    """o_f[j] += the 3x3 filter w_f at wide index j, for four filters f in one pass.
+
+    Each input value is loaded once for all four, and the 36 weights are read into
+    locals first: LLVM cannot keep them in registers otherwise, because it cannot rule
+    out that the stores to o change them. About 1.3 times faster than two pairs.
+    """
+    a0, a1, a2 = xr[0:L], xr[1:1 + L], xr[2:2 + L]
+    b0, b1, b2 = xr[wp:wp + L], xr[wp + 1:wp + 1 + L], xr[wp + 2:wp + 2 + L]
+    c0, c1, c2 = xr[2 * wp:2 * wp + L], xr[2 * wp + 1:2 * wp + 1 + L], xr[2 * wp + 2:2 * wp + 2 + L]
+    f00, f01, f02 = w0[0, 0], w0[0, 1], w0[0, 2]
+    f03, f04, f05 = w0[1, 0], w0[1, 1], w0[1, 2]
+    f06, f07, f08 = w0[2, 0], w0[2, 1], w0[2, 2]
+    f10, f11, f12 = w1[0, 0], w1[0, 1], w1[0, 2]
+    f13, f14, f15 = w1[1, 0], w1[1, 1], w1[1, 2]
+    f16, f17, f18 = w1[2, 0], w1[2, 1], w1[2, 2]
+    f20, f21, f22 = w2[0, 0], w2[0, 1], w2[0, 2]
+    f23, f24, f25 = w2[1, 0], w2[1, 1], w2[1, 2]
+    f26, f27, f28 = w2[2, 0], w2[2, 1], w2[2, 2]
+    f30, f31, f32 = w3[0, 0], w3[0, 1], w3[0, 2]
+    f33, f34, f35 = w3[1, 0], w3[1, 1], w3[1, 2]
+    f36, f37, f38 = w3[2, 0], w3[2, 1], w3[2, 2]
+    for j in range(L):
+        e0, e1, e2, e3, e4 = a0[j], a1[j], a2[j], b0[j], b1[j]
+        e5, e6, e7, e8 = b2[j], c0[j], c1[j], c2[j]
+        o0[j] += (f00 * e0 + f01 * e1 + f02 * e2 + f03 * e3 + f04 * e4
+                  + f05 * e5 + f06 * e6 + f07 * e7 + f08 * e8)
+        o1[j] += (f10 * e0 + f11 * e1 + f12 * e2 + f13 * e3 + f14 * e4
+                  + f15 * e5 + f16 * e6 + f17 * e7 + f18 * e8)
+        o2[j] += (f20 * e0 + f21 * e1 + f22 * e2 + f23 * e3 + f24 * e4
+                  + f25 * e5 + f26 * e6 + f27 * e7 + f28 * e8)
+        o3[j] += (f30 * e0 + f31 * e1 + f32 * e2 + f33 * e3 + f34 * e4
+                  + f35 * e5 + f36 * e6 + f37 * e7 + f38 * e8)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def _add_3x3_pair(o, o2, xr, wp, wa, wb, L):
-    """o[j] += the 3x3 filter wa at wide index j; o2[j] += the filter wb there.
-
-    All nine taps in one pass, and each input value loaded once for both filters: about 1.4
-    times faster than three single-row passes per filter.
-    """
+    """o[j] += the 3x3 filter wa at wide index j; o2[j] += the filter wb there (see
+    _add_3x3_quad), for the filters a multiple of four leaves."""
     a0, a1, a2 = xr[0:L], xr[1:1 + L], xr[2:2 + L]
     b0, b1, b2 = xr[wp:wp + L], xr[wp + 1:wp + 1 + L], xr[wp + 2:wp + 2 + L]
     c0, c1, c2 = xr[2 * wp:2 * wp + L], xr[2 * wp + 1:2 * wp + 1 + L], xr[2 * wp + 2:2 * wp + 2 + L]
