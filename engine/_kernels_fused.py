@@ -227,7 +227,8 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     """The weight and bias gradients of the fused step, for a layer that needs no input gradient.
 
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail) as in the forward; dw_part:
-    (T, K, C, FH, FW) and db_part: (T, K), zeroed, thread t's share, summed by the caller;
+    (T, >= K, C, FH, FW) and db_part: (T, >= K), zeroed, thread t's share, summed by the
+    caller (spare rows keep the threads' shares on separate cache lines);
     dz_part: (T, >= 2*Po*Wp) zeroed scratch.
     Each (image, filter) gradient is scattered into a wide row dz (zero but at the positive
     window maxima), then every tap's gradient is one dot product of dz with a shifted input
@@ -270,8 +271,9 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
     channels are FW*C contiguous numbers in the input, in the weights and in their gradients:
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Lp) the flat padded images of the forward;
     wcl: (K, FH, FW*C); pads: (top, left); dx: (N, C, H, W) out;
-    dw_part: (T, K, FH, FW*C) and db_part: (T, K), zeroed: thread t adds the gradients of
-    images t, t+T, t+2T, ... into its own slice, and the caller sums over T;
+    dw_part: (T, >= K, FH, FW*C) and db_part: (T, >= K), zeroed: thread t adds the gradients
+    of images t, t+T, t+2T, ... into its own slice, and the caller sums over T (spare rows
+    keep the threads' slices on separate cache lines: two cores writing one line take turns);
     xcl_part, dxcl_part: (T, Lp*C) scratch.
     Only the window maxima that were positive pass a gradient, so the work is one small
     update per such position instead of a full correlation.
@@ -293,13 +295,14 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
                     xn[i * C + c] = xr[i]
             dxn[:] = 0
             for k in range(K):
+                g_sum = dpool.dtype.type(0)
                 for pi in range(Po):
                     for qj in range(Qo):
                         a = arg[n, k, pi, qj]
                         if a < 0:
                             continue
                         g = dpool[n, k, pi, qj]
-                        db_part[t, k] += g
+                        g_sum += g
                         for p in range(fh):
                             # unsigned offsets: Numba then skips its negative-index check
                             start = np.uint64((a + p * wp) * C)
@@ -307,6 +310,7 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
                                 dwn[k, p, u] += g * xn[start + u]
                             for u in range(np.uint64(row)):
                                 dxn[start + u] += g * wcl[k, p, u]
+                db_part[t, k] += g_sum
             for c in range(C):
                 for i in range(H):
                     base = ((i + top) * wp + left) * C + c

@@ -131,24 +131,25 @@ class ConvReluPoolStep:
         threads = _threads(n)
         k, _, fh, fw = w.shape
         dtype = xpf.dtype
-        db_part = np.zeros((threads, k), dtype=dtype)
+        # one spare row per thread: the threads' shares never meet on a cache line
+        db_part = np.zeros((threads, k + 16), dtype=dtype)
         conv = self.layers[0]
         if not need_dx:
-            dw_part = np.zeros((threads, k, c, fh, fw), dtype=dtype)
+            dw_part = np.zeros((threads, k + 1, c, fh, fw), dtype=dtype)
             dz_part = np.zeros((threads, xpf.shape[2]), dtype=dtype)
             KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, dw_part, db_part, dz_part)
-            conv.grads["w"] += dw_part.sum(axis=0)
-            conv.grads["b"] += db_part.sum(axis=0)
+            conv.grads["w"] += dw_part[:, :k].sum(axis=0)
+            conv.grads["b"] += db_part[:, :k].sum(axis=0)
             return None
         # channels-last weights: a kernel row's taps over all channels become contiguous
         wcl = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(k, fh, fw * c)
-        dw_part = np.zeros((threads, k, fh, fw * c), dtype=dtype)
+        dw_part = np.zeros((threads, k + 1, fh, fw * c), dtype=dtype)
         scratch = np.empty((2, threads, xpf.shape[2] * c), dtype=dtype)
         dx = np.empty((n, c, h, width), dtype=dtype)
         pads_tl = np.array([pads[0], pads[2]], dtype=np.int64)
         KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, dx, dw_part, db_part, scratch[0], scratch[1])
-        conv.grads["w"] += dw_part.sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
-        conv.grads["b"] += db_part.sum(axis=0)
+        conv.grads["w"] += dw_part[:, :k].sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
+        conv.grads["b"] += db_part[:, :k].sum(axis=0)
         return dx
 
 
