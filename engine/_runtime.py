@@ -15,8 +15,8 @@ Imported first by ``engine/__init__.py``.
   But waking a sleeping thread takes 50-80 us on this kind of virtual machine, and a training
   step launches five parallel kernels a few hundred microseconds apart: the short wait keeps
   the second thread awake through a step (batch 64: 3.9 ms instead of 4.5 ms). When the
-  process has more OpenMP threads than cores (several sessions running kernels), libgomp
-  cuts the wait down by itself.
+  process has more OpenMP threads than cores (several sessions running kernels at once),
+  libgomp drops the wait by itself: with PASSIVE its spin count for that case is 0.
 - Loops are vectorised with the CPU's widest vectors. LLVM holds back to 256 bits on CPUs
   with AVX-512 by default; the sparse gradient updates of the fused convolution kernels ran
   8-18% faster with 512 (a setting for this process's compiled kernels only, cached apart).

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 # PyTorch first, so that it keeps its own OpenMP defaults: the engine asks OpenMP threads to
-# sleep when idle (engine/_runtime.py), which would slow PyTorch's many small kernels here.
+# sleep soon after their work (engine/_runtime.py), which would slow PyTorch's many small kernels.
 try:
     import torch
     import torch.nn.functional as F
