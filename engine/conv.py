@@ -217,8 +217,8 @@ def _flat_padded(x, pads, fw, dw):
     n, c, h, w = x.shape
     wp = w + left + right
     tail = (fw - 1) * dw
-    xpf = np.zeros((n, c, (h + top + bottom) * wp + tail), dtype=x.dtype)
-    xpf[:, :, :(h + top + bottom) * wp].reshape(n, c, h + top + bottom, wp)[:, :, top:top + h, left:left + w] = x
+    xpf = np.empty((n, c, (h + top + bottom) * wp + tail), dtype=x.dtype)
+    K.pad_flat(np.ascontiguousarray(x), top, left, wp, xpf)
     return xpf, wp
 
 

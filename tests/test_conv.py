@@ -189,3 +189,17 @@ def test_pad2d_examples_from_the_docstring():
 def test_bad_input_gets_a_learners_sentence(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+@pytest.mark.parametrize("shape, pads, fw, dw", [
+    ((3, 2, 5, 7), (0, 2, 3, 1), 4, 2), ((2, 1, 28, 28), (2, 2, 2, 2), 5, 1), ((1, 1, 4, 4), (0, 0, 0, 0), 1, 1),
+])
+def test_flat_padding_kernel_matches_numpy(shape, pads, fw, dw):
+    from engine.conv import _flat_padded
+
+    x = np.random.default_rng(9).standard_normal(shape)
+    top, bottom, left, right = pads
+    n, c, h, w = shape
+    wp = w + left + right
+    expected = np.zeros((n, c, (h + top + bottom) * wp + (fw - 1) * dw))
+    expected[:, :, :(h + top + bottom) * wp].reshape(n, c, h + top + bottom, wp)[:, :, top:top + h, left:left + w] = x
+    got, got_wp = _flat_padded(x, pads, fw, dw)
+    assert got_wp == wp and np.array_equal(got, expected)
