@@ -2,8 +2,8 @@
 
 Imported first by ``engine/__init__.py``.
 
-- OpenBLAS keeps one thread: Numba's parallel kernels own the cores, and two thread
-  pools fighting over two cores made a training step several times slower.
+- OpenBLAS (NumPy's and SciPy's) keeps one thread: Numba's parallel kernels own the cores,
+  and two thread pools fighting over two cores made a training step several times slower.
 - Numba's threading layer is 'threadsafe' (OpenMP or TBB). The default 'workqueue'
   layer aborts the whole process when two threads run parallel kernels at once,
   which is exactly what a Streamlit server with many sessions does. Asking for
@@ -32,6 +32,11 @@ os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 import numba  # noqa: E402
 import numpy  # noqa: E402, F401  (so that its BLAS is loaded before the limit below)
 from threadpoolctl import threadpool_limits  # noqa: E402
+
+try:  # SciPy's BLAS too, which Numba's np.dot calls (engine/_kernels_dense.py)
+    import scipy.linalg.cython_blas  # noqa: E402, F401
+except ImportError:
+    pass
 
 numba.config.THREADING_LAYER = "threadsafe"
 if numba.config.CPU_FEATURES is None:  # NUMBA_CPU_FEATURES, when set, has the last word

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import _kernels_dropout as KD
-from engine import _two_threads
+from engine import _kernels_dense as KDN
 from engine import _kernels_pool as KP
 from engine import pool as P
 from engine.conv import _conv2d_backward, _pair, _resolve_padding, conv2d
@@ -370,13 +370,12 @@ class Flatten(Module):
         return (int(np.prod(in_shape)),)
 
 
-def _worth_two_threads(multiply_adds):
-    """Whether a product of this many multiply-adds is worth handing to the helper thread.
-
-    Waking the helper costs about 0.07 ms here, and one thread does about 75 million
-    multiply-adds per ms: the helper's share must take clearly longer than its wake-up.
-    """
-    return multiply_adds >= 10_000_000
+def _two_threads_pay(x, w):
+    """Whether a dense layer's products go to the two-thread kernels: big enough (a million
+    multiply-adds, about 15 us on one thread, the digit network's first layer from batch 5
+    on) and of one float dtype, which is what those kernels take."""
+    return (KDN.HAVE_BLAS and x.shape[0] >= 2 and x.shape[0] * w.size >= 1_000_000
+            and x.dtype == w.dtype and w.dtype in (np.float32, np.float64) and w.flags.c_contiguous)
 
 
 class Dense(Module):
@@ -401,19 +400,19 @@ class Dense(Module):
                              + (" (add a Flatten layer before it)" if x.ndim > 2 else ""))
         self.cache = self.Cache(x)
         w, b = self.params["w"], self.params["b"]
-        if not _worth_two_threads(x.shape[0] * self.n_in * self.n_out // 2):
+        if not _two_threads_pay(x, w):
             return x @ w + b
-        half = x.shape[0] // 2
-        top, bottom = _two_threads.both(lambda: x[:half] @ w, lambda: x[half:] @ w)
-        out = np.concatenate([top, bottom])
+        out = np.empty((x.shape[0], self.n_out), dtype=w.dtype)
+        KDN.matmul_split_rows(np.ascontiguousarray(x), w, out)
         out += b
         return out
 
     def backward(self, dy):
         (x,) = self._need_cache()
         w = self.params["w"]
-        if _worth_two_threads(x.shape[0] * self.n_in * self.n_out):
-            dx, dw = _two_threads.both(lambda: dy @ w.T, lambda: x.T @ dy)
+        if _two_threads_pay(x, w) and dy.dtype == w.dtype:
+            dx, dw = np.empty(x.shape, dtype=w.dtype), np.empty_like(w)
+            KDN.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
         else:
             dx, dw = dy @ w.T, x.T @ dy
         self.grads["w"] += dw
