@@ -9,33 +9,38 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e):
-    one = p.dtype.type(1)
+def _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e, tiny):
+    one, zero = p.dtype.type(1), p.dtype.type(0)
     gi = g[i]
     mi = b1 * m[i] + (one - b1) * gi
     vi = b2 * v[i] + (one - b2) * gi * gi
+    # A weight whose gradient stays 0 (a dead unit) has its averages shrink geometrically into
+    # subnormal numbers, which the CPU handles about 100 times slower: flush them to zero.
+    mi = zero if abs(mi) < tiny else mi  # written so that NaN stays NaN
+    vi = zero if vi < tiny else vi
     m[i] = mi
     v[i] = vi
     p[i] -= lr_t * mi / (np.sqrt(vi * vs) + e)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def adam_update(p, g, m, v, beta1, beta2, step_size, v_scale, eps):
+def adam_update(p, g, m, v, beta1, beta2, step_size, v_scale, eps, tiny):
     """m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= step_size m / (sqrt(v v_scale) + eps).
 
     p, g, m, v: (n,) of one dtype, updated in place; step_size = lr / (1 - b1^t) and
-    v_scale = 1 / (1 - b2^t) carry the bias correction. prange also lets LLVM vectorise.
+    v_scale = 1 / (1 - b2^t) carry the bias correction; m and v below tiny (the dtype's
+    smallest normal number) become 0. prange also lets LLVM vectorise.
     """
     t = p.dtype.type
-    b1, b2, lr_t, vs, e = t(beta1), t(beta2), t(step_size), t(v_scale), t(eps)
+    b1, b2, lr_t, vs, e, tn = t(beta1), t(beta2), t(step_size), t(v_scale), t(eps), t(tiny)
     for i in prange(p.shape[0]):
-        _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e)
+        _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e, tn)
 
 
 @njit(cache=True, nogil=True)
-def adam_update_serial(p, g, m, v, beta1, beta2, step_size, v_scale, eps):
+def adam_update_serial(p, g, m, v, beta1, beta2, step_size, v_scale, eps, tiny):
     """adam_update on one thread, for small parameters: waking the other threads costs more."""
     t = p.dtype.type
-    b1, b2, lr_t, vs, e = t(beta1), t(beta2), t(step_size), t(v_scale), t(eps)
+    b1, b2, lr_t, vs, e, tn = t(beta1), t(beta2), t(step_size), t(v_scale), t(eps), t(tiny)
     for i in range(p.shape[0]):
-        _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e)
+        _adam_one(p, g, m, v, i, b1, b2, lr_t, vs, e, tn)

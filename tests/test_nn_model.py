@@ -123,6 +123,45 @@ def test_sgd_step_is_the_lecture_formula():
     assert np.allclose(layer.params["w"], before - 0.1)
 
 
+
+def _adam_by_formula(p, grads, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return p
+
+
+@pytest.mark.parametrize("n_in, n_out", [(3, 2), (300, 256)])  # the serial and the parallel kernel
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_steps_are_the_lecture_formula(n_in, n_out, dtype):
+    model = nn.Sequential([nn.Dense(n_in, n_out, seed=0)]).astype(dtype)
+    layer = model.layers[0]
+    grads = [rng.standard_normal(layer.params["w"].shape) for _ in range(5)]
+    expected = _adam_by_formula(layer.params["w"].astype(np.float64), grads)
+    opt = nn.Adam(model, lr=1e-3)
+    for g in grads:
+        layer.grads["w"][...] = g
+        layer.grads["b"][...] = 0
+        opt.step()
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    assert np.allclose(layer.params["w"], expected, rtol=0, atol=tol)
+
+
+def test_adam_flushes_averages_that_decay_into_subnormals_but_keeps_nan():
+    model = nn.Sequential([nn.Dense(2, 1, seed=0)])
+    layer = model.layers[0]
+    opt = nn.Adam(model)
+    layer.grads["w"][...] = [[1.0], [np.nan]]
+    opt.step()
+    layer.grads["w"][...] = 0.0
+    for _ in range(850):  # 0.1 * 0.9 ** 850 is about 1e-40: subnormal in float32, yet not 0
+        opt.step()
+    m, v = opt.state[(id(layer), "w")]
+    assert m[0, 0] == 0.0 and np.isnan(m[1, 0]) and np.isnan(layer.params["w"][1, 0])
+    assert v[0, 0] > np.finfo(np.float32).tiny
+
 def test_train_step_lowers_the_loss_on_digits_like_data():
     model = nn.digit_net(seed=0)
     opt = nn.Adam(model, 1e-3)

@@ -82,7 +82,7 @@ class Adam(Optimizer):
         if p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype:
             update = KO.adam_update if p.size >= 65536 else KO.adam_update_serial
             update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                   self.beta1, self.beta2, step_size, v_hat_scale, self.eps)
+                   self.beta1, self.beta2, step_size, v_hat_scale, self.eps, np.finfo(p.dtype).tiny)
             return
         m *= self.beta1
         m += (1 - self.beta1) * g
