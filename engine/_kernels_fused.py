@@ -202,24 +202,30 @@ def _add_3x3_pair(o, o2, xr, wp, wa, wb, L):
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def _relu_maxpool2(o, wp, pooled, arg):
-    """pooled, arg: (Po, Qo) from one wide convolution row set o, as in the forward."""
+    """pooled, arg: (Po, Qo) from one wide convolution row set o, as in the forward.
+
+    Each window is a tournament, left against right in both rows, then top against bottom,
+    the earlier one winning ties: the same pick as scanning the four in row-major order.
+    Written as selects rather than branches, because which value wins is a coin toss the
+    branch predictor keeps losing.
+    """
     Po, Qo = pooled.shape
     zero = pooled.dtype.type(0)
     for pi in range(Po):
+        top = 2 * pi * wp
+        r0, r1 = o[top:top + 2 * Qo], o[top + wp:top + wp + 2 * Qo]
+        pr, ar = pooled[pi], arg[pi]
         for qj in range(Qo):
-            top = 2 * pi * wp + 2 * qj
-            best = o[top]
-            where = top
-            for cand in (top + 1, top + wp, top + wp + 1):
-                if o[cand] > best:
-                    best = o[cand]
-                    where = cand
-            if best > zero:
-                pooled[pi, qj] = best
-                arg[pi, qj] = where
-            else:
-                pooled[pi, qj] = zero
-                arg[pi, qj] = -1
+            a, b = r0[2 * qj], r0[2 * qj + 1]
+            c, d = r1[2 * qj], r1[2 * qj + 1]
+            upper = a if a >= b else b
+            at_upper = 2 * qj if a >= b else 2 * qj + 1
+            lower = c if c >= d else d
+            at_lower = wp + 2 * qj if c >= d else wp + 2 * qj + 1
+            best = upper if upper >= lower else lower
+            where = at_upper if upper >= lower else at_lower
+            pr[qj] = best if best > zero else zero
+            ar[qj] = top + where if best > zero else -1
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
@@ -229,7 +235,7 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail) as in the forward; dw_part:
     (T, >= K, C, FH, FW) and db_part: (T, >= K), zeroed, thread t's share, summed by the
     caller (spare rows keep the threads' shares on separate cache lines);
-    dz_part: (T, >= 2*Po*Wp) zeroed scratch.
+    dz_part: (T, >= 2*Po*Wp + 1) zeroed scratch.
     Each (image, filter) gradient is scattered into a wide row dz (zero but at the positive
     window maxima), then every tap's gradient is one dot product of dz with a shifted input
     row. That is more multiplications than visiting only the maxima, but they vectorise,
@@ -238,28 +244,25 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     N, K, Po, Qo = dpool.shape
     T, _, C, FH, _ = dw_part.shape
     L = 2 * Po * wp  # wide rows below the last pooled row never get a gradient
+    zero = dz_part.dtype.type(0)
     for t in prange(T):
-        dz = dz_part[t, :L]
+        dz = dz_part[t, :L + 1]  # dz[L] takes the gradients that ReLU stops: never read
         for n in range(t, N, T):
             for k in range(K):
-                g_sum = dz.dtype.type(0)
+                g_sum = zero
+                an, gn = arg[n, k], dpool[n, k]
                 for pi in range(Po):
                     for qj in range(Qo):
-                        a = arg[n, k, pi, qj]
-                        if a >= 0:
-                            g = dpool[n, k, pi, qj]
-                            dz[a] = g
-                            g_sum += g
+                        a = an[pi, qj]
+                        g = gn[pi, qj] if a >= 0 else zero  # selects, not branches
+                        dz[a if a >= 0 else L] = g
+                        g_sum += g
                 db_part[t, k] += g_sum
                 for c in range(C):
                     xr = xpf[n, c]
                     for p in range(FH):
                         _dot_kernel_row(dz, xr, p * wp, dw_part[t, k, c, p], L)
-                for pi in range(Po):  # leave dz zero for the next one
-                    for qj in range(Qo):
-                        a = arg[n, k, pi, qj]
-                        if a >= 0:
-                            dz[a] = 0
+                dz[:] = zero
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)

@@ -52,6 +52,27 @@ def test_fused_step_matches_the_layers_in_float64(shape, k, size, padding):
         np.testing.assert_allclose(fused.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("need_dx", [True, False])
+def test_ties_in_a_window_send_the_gradient_where_the_layers_do(need_dx):
+    # Blank areas make all four values of a window equal (the bias); sparse integer pixels
+    # make exact ties between two or three of them too. Negative biases leave windows at 0.
+    rng = np.random.default_rng(3)
+    x = (rng.random((2, 2, 12, 12)) < 0.1).astype(np.float64)
+    ref, fused = block(2, 4, 3, "same"), ConvReluPoolStep(*block(2, 4, 3, "same"))
+    for layers in (ref, fused.layers):
+        layers[0].params["w"][...] = rng.integers(-1, 2, size=(4, 2, 3, 3)) if layers is ref else ref[0].params["w"]
+        layers[0].params["b"][...] = [0.5, -0.5, 0.0, 1.0]
+    out = fused.forward(x)
+    dy = rng.normal(size=out.shape)
+    outs, dx_ref = run_layers(ref, x, dy, need_dx=need_dx)
+    np.testing.assert_array_equal(out, outs[2])
+    dx = fused.backward(dy, need_dx=need_dx)
+    if need_dx:
+        np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    for name in ("w", "b"):
+        np.testing.assert_allclose(fused.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
+
 @pytest.mark.parametrize("shape, k, size, padding", CASES[:3])
 def test_fused_step_gradients_match_numerical(shape, k, size, padding):
     rng = np.random.default_rng(2)
