@@ -3,14 +3,17 @@
 Each value's coin flip is a hash of (key, its index) -- Wellons' "lowbias32" mixer -- rather
 than the next number of a sequential generator, so the loop has no state carried from one value
 to the next and LLVM vectorises it (32-bit arithmetic throughout), and the same key always
-gives the same mask. It runs on one thread: split over two, a batch of feature maps ran no
-faster. The backward's product with the mask does gain from a second thread.
+gives the same mask, on any number of threads.
+
+Big arrays go over the threads in equal contiguous blocks: after a fused convolution step,
+which hands each thread the same block of images, each thread then reads the maps its own
+core just wrote (a batch of 64 first-layer maps: 0.055 ms instead of 0.077 ms on one thread).
 """
 
 import numpy as np
 from numba import njit, prange
 
-PARALLEL_FROM = 65536  # values; below this one thread is quicker for scale_by_mask
+PARALLEL_FROM = 32768  # values; below this one thread is quicker
 
 _GOLDEN = np.uint32(0x9E3779B9)
 _MIX1 = np.uint32(0x7FEB352D)
@@ -24,6 +27,19 @@ def scale_by_mask(dy, mask, out):
         out[i] = dy[i] * mask[i]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _drop_one(x, i, key, threshold, s, zero, out, mask):
+    z = np.uint32(key ^ np.uint32(np.uint32(i) * _GOLDEN))
+    z = np.uint32(z ^ (z >> np.uint32(16)))
+    z = np.uint32(z * _MIX1)
+    z = np.uint32(z ^ (z >> np.uint32(15)))
+    z = np.uint32(z * _MIX2)
+    z = np.uint32(z ^ (z >> np.uint32(16)))
+    m = s if z >= threshold else zero
+    mask[i] = m
+    out[i] = x[i] * m
+
+
 @njit(cache=True, nogil=True)
 def dropout_forward(x, key, threshold, scale, out, mask):
     """mask[i] = scale if hash(key, i) >= threshold else 0; out[i] = x[i] * mask[i].
@@ -32,15 +48,14 @@ def dropout_forward(x, key, threshold, scale, out, mask):
     threshold = p * 2**32 so that a value is dropped with probability p.
     Every step is cast back to uint32 because Numba widens integer arithmetic to 64 bits.
     """
-    s = mask.dtype.type(scale)
-    zero = mask.dtype.type(0)
+    s, zero = mask.dtype.type(scale), mask.dtype.type(0)
     for i in range(x.shape[0]):
-        z = np.uint32(key ^ np.uint32(np.uint32(i) * _GOLDEN))
-        z = np.uint32(z ^ (z >> np.uint32(16)))
-        z = np.uint32(z * _MIX1)
-        z = np.uint32(z ^ (z >> np.uint32(15)))
-        z = np.uint32(z * _MIX2)
-        z = np.uint32(z ^ (z >> np.uint32(16)))
-        m = s if z >= threshold else zero
-        mask[i] = m
-        out[i] = x[i] * m
+        _drop_one(x, i, key, threshold, s, zero, out, mask)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def dropout_forward_parallel(x, key, threshold, scale, out, mask):
+    """dropout_forward over the threads, for arrays of PARALLEL_FROM values or more."""
+    s, zero = mask.dtype.type(scale), mask.dtype.type(0)
+    for i in prange(x.shape[0]):
+        _drop_one(x, i, key, threshold, s, zero, out, mask)

@@ -105,7 +105,8 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
     """zw = conv + bias as wide rows; pooled = 2x2 max-pool of ReLU(conv + bias).
 
     xpf: (N, C, Hp*Wp + tail) flat padded images; w: (K, C, FH, FW); b: (K,);
-    T: the number of threads, thread t taking images t, t+T, t+2T, ...;
+    T: the number of threads, thread t taking the t-th of T equal blocks of images (the blocks
+    NumPy-order kernels such as the dropout's give each thread, so its data stays in its cache);
     zw: (N, K, Ho*Wp) out, every image's convolution, or (T, K, Ho*Wp) scratch, one image's
     per thread when only the pooled output is wanted (training: the maps then stay in cache);
     pooled: (N, K, Ho//2, Wo//2) out;
@@ -119,7 +120,7 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
     keep = zw.shape[0] == N
     is3 = FH == 3 and FW == 3
     for t in prange(T):
-        for n in range(t, N, T):
+        for n in range(t * N // T, (t + 1) * N // T):
             zn = zw[n] if keep else zw[t]
             k = 0
             while k < K:
@@ -247,7 +248,7 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     zero = dz_part.dtype.type(0)
     for t in prange(T):
         dz = dz_part[t, :L + 1]  # dz[L] takes the gradients that ReLU stops: never read
-        for n in range(t, N, T):
+        for n in range(t * N // T, (t + 1) * N // T):
             for k in range(K):
                 g_sum = zero
                 an, gn = arg[n, k], dpool[n, k]
@@ -275,7 +276,7 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Lp) the flat padded images of the forward;
     wcl: (K, FH, FW*C); pads: (top, left); dx: (N, C, H, W) out;
     dw_part: (T, >= K, FH, FW*C) and db_part: (T, >= K), zeroed: thread t adds the gradients
-    of images t, t+T, t+2T, ... into its own slice, and the caller sums over T (spare rows
+    of its block of images (as in the forward) into its own slice, and the caller sums over T (spare rows
     keep the threads' slices on separate cache lines: two cores writing one line take turns);
     xcl_part, dxcl_part: (T, Lp*C) scratch.
     Only the window maxima that were positive pass a gradient, so the work is one small
@@ -291,7 +292,7 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
         dwn = dw_part[t]
         xn = xcl_part[t]
         dxn = dxcl_part[t]
-        for n in range(t, N, T):
+        for n in range(t * N // T, (t + 1) * N // T):
             for c in range(C):
                 xr = xpf[n, c]
                 for i in range(Lp):

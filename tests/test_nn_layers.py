@@ -125,3 +125,16 @@ def test_big_dropout_backward_split_over_threads_is_the_product_with_the_mask():
     layer.forward(rng.standard_normal((1, n)).astype(np.float32))
     dy = rng.standard_normal((1, n)).astype(np.float32)
     np.testing.assert_array_equal(layer.backward(dy), dy * layer.cache)
+
+
+def test_dropout_mask_is_the_same_on_one_thread_or_several():
+    from engine import _kernels_dropout as KD
+
+    x = np.random.default_rng(9).standard_normal(3 * KD.PARALLEL_FROM + 7).astype(np.float32)
+    args = (np.uint32(12345), np.uint32(2**30), 1 / 0.75)
+    serial, parallel = [(np.empty_like(x), np.empty_like(x)) for _ in range(2)]
+    KD.dropout_forward(x, *args, *serial)
+    KD.dropout_forward_parallel(x, *args, *parallel)
+    np.testing.assert_array_equal(serial[0], parallel[0])
+    np.testing.assert_array_equal(serial[1], parallel[1])
+    assert 0.2 < (serial[1] == 0).mean() < 0.3  # threshold 2**30: a quarter dropped

@@ -269,7 +269,8 @@ class Dropout(Module):
         out, mask = np.empty_like(x), np.empty_like(x)
         key = np.uint32(self.rng.integers(2**32))  # a fresh, seeded key for every batch
         threshold = np.uint32(min(round(self.p * 2**32), 2**32 - 1))
-        KD.dropout_forward(x.reshape(-1), key, threshold, 1 / (1 - self.p), out.reshape(-1), mask.reshape(-1))
+        forward = KD.dropout_forward_parallel if x.size >= KD.PARALLEL_FROM else KD.dropout_forward
+        forward(x.reshape(-1), key, threshold, 1 / (1 - self.p), out.reshape(-1), mask.reshape(-1))
         self.cache = mask
         return out
 
