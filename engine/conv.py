@@ -15,6 +15,7 @@ import numpy as np
 
 from engine import _kernels_conv as K
 from engine import _kernels_filter as KF
+from engine.finite import all_finite
 from engine.shapes import window_output_size
 
 PAD_MODES = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -32,7 +33,7 @@ def _as_float_array(x, name):
 
 
 def _check_finite(arr, name):
-    if not np.all(np.isfinite(arr)):
+    if not all_finite(arr):
         raise ValueError(f"the {name} contains NaN or infinity")
 
 

@@ -112,3 +112,14 @@ def max_pool2d_backward(dy, x, size, stride):
                                 best, where = v, (i * sh + p, j * sw + q)
                     dx[n, c, where[0], where[1]] += dy[n, c, i, j]
     return dx
+
+
+def softmax_cross_entropy(logits, labels):
+    """(mean loss, dlogits) by the textbook formula, with log-softmax shifted by the row max."""
+    n = logits.shape[0]
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    rows = np.arange(n)
+    dlogits = np.exp(log_p)
+    dlogits[rows, labels] -= 1
+    return -log_p[rows, labels].mean(), dlogits / n

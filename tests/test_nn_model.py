@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine import nn
+import naive
 from gradcheck import assert_gradients_close, numerical_gradient
 
 rng = np.random.default_rng(3)
@@ -65,6 +66,26 @@ def test_cross_entropy_is_stable_for_huge_logits():
     loss, grad = nn.softmax_cross_entropy(np.array([[1000.0, 0.0], [0.0, 1000.0]]), np.array([0, 0]))
     assert np.isfinite(loss) and np.isclose(loss, 500.0) and np.all(np.isfinite(grad))
 
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-6)])
+def test_cross_entropy_matches_the_textbook_formula(dtype, tol):
+    logits = (rng.standard_normal((64, 10)) * 5).astype(dtype)
+    labels = rng.integers(0, 10, 64).astype(np.uint8)  # the digits' labels are uint8
+    loss, grad = nn.softmax_cross_entropy(logits, labels)
+    ref_loss, ref_grad = naive.softmax_cross_entropy(logits.astype(np.float64), labels)
+    assert grad.dtype == dtype
+    assert abs(loss - ref_loss) <= tol * abs(ref_loss)
+    np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([0, 2]), "between 0 and 1"), (np.array([-1, 0]), "between 0 and 1"),
+    (np.array([0.0, 1.0]), "whole numbers"),
+])
+def test_cross_entropy_explains_bad_labels(labels, message):
+    with pytest.raises(ValueError, match=message):
+        nn.softmax_cross_entropy(np.zeros((2, 2)), labels)
 
 def test_save_and_load_give_the_same_predictions(tmp_path):
     model = nn.Sequential([nn.Conv2D(1, 2, 3, seed=0), nn.BatchNorm2D(2), nn.ReLU(), nn.Flatten(),
@@ -219,3 +240,18 @@ def test_output_after_a_training_step_is_the_logits_without_redoing_the_maps():
     assert fused._z is None  # training kept only the pooled maps
     assert model.output.shape == (4, 10) and fused._z is None
     assert model.activations[-1] is model.output and fused._z is not None  # all maps: redone on request
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_one_bad_value_anywhere(dtype, bad):
+    from engine.finite import all_finite
+
+    a = rng.standard_normal((3, 70001)).astype(dtype)
+    a[1, -5] = np.finfo(dtype).max  # huge but finite
+    assert all_finite(a) and all_finite(a[:, ::2])  # strided: the NumPy path
+    for where in [(0, 0), (2, 70000), (1, 12345)]:
+        b = a.copy()
+        b[where] = bad
+        assert not all_finite(b) and not all_finite(b.T)
+    assert all_finite(np.arange(5)) and not all_finite(np.array([1.0, np.nan], np.float16))

@@ -5,6 +5,7 @@ import zipfile
 
 import numpy as np
 
+from engine.finite import all_finite
 from engine.nn import fusion
 from engine.nn.layers import LAYER_TYPES
 
@@ -26,7 +27,7 @@ class Sequential:
         x = np.asarray(x)
         if x.dtype != np.float64:
             x = x.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(x)):
+        if not all_finite(x):
             raise ValueError("the input contains NaN or infinity")
         for step in self._steps:
             x = step.forward(x, training)

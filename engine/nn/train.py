@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from engine.finite import all_finite
 from engine.nn.losses import softmax_cross_entropy
 
 
@@ -10,7 +11,7 @@ class NonFiniteLossError(ValueError):
 
 
 def _all_finite(arrays):
-    return all(np.isfinite(a).all() for a in arrays)
+    return all(all_finite(a) for a in arrays)
 
 
 def train_step(model, optimizer, x, y):
@@ -25,7 +26,7 @@ def train_step(model, optimizer, x, y):
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()
     x = np.asarray(x)
-    if not np.all(np.isfinite(x)):
+    if not all_finite(x):
         raise ValueError("the input contains NaN or infinity")
     with np.errstate(over="ignore", invalid="ignore"):
         try:
