@@ -23,9 +23,9 @@ CHILD = textwrap.dedent(
     import numpy as np
     import engine
     from engine import (_kernels_conv, _kernels_dense, _kernels_dropout, _kernels_filter, _kernels_fused,
-                        _kernels_optim, _kernels_pool)
+                        _kernels_loss, _kernels_optim, _kernels_pool)
     MODULES = (_kernels_conv, _kernels_pool, _kernels_fused, _kernels_optim, _kernels_dropout, _kernels_filter,
-               _kernels_dense)
+               _kernels_dense, _kernels_loss)
     t_import = time.perf_counter() - t0
 
     def calls():
@@ -84,7 +84,7 @@ def test_second_process_loads_every_kernel_from_the_disk_cache():
     first = run_fresh_process()  # may compile cold and writes the cache
     folder = cache_dir()
     for module in ("_kernels_conv", "_kernels_pool", "_kernels_fused", "_kernels_optim", "_kernels_dropout",
-                   "_kernels_filter", "_kernels_dense"):
+                   "_kernels_filter", "_kernels_dense", "_kernels_loss"):
         assert list(folder.glob(f"{module}.*.nbi")), f"no cache index for engine/{module}.py in {folder}"
         assert list(folder.glob(f"{module}.*.nbc")), f"no cached code for engine/{module}.py in {folder}"
 

@@ -384,6 +384,7 @@ class Dense(Module):
 
     class Cache(NamedTuple):
         x: np.ndarray  # (N, n_in), needed for dw
+        halves: tuple = None  # x's two halves, when the two threads split the inputs
 
     def __init__(self, n_in, n_out, seed=None, dtype=np.float32):
         super().__init__()
@@ -399,24 +400,42 @@ class Dense(Module):
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{self.name} expects inputs of shape (N, {self.n_in}), not {x.shape}"
                              + (" (add a Flatten layer before it)" if x.ndim > 2 else ""))
-        self.cache = self.Cache(x)
         w, b = self.params["w"], self.params["b"]
-        if not _two_threads_pay(x, w):
+        if not _two_threads_pay(x, w) or b.dtype != w.dtype:
+            self.cache = self.Cache(x)
             return x @ w + b
-        out = np.empty((x.shape[0], self.n_out), dtype=w.dtype)
+        n, h = x.shape[0], self.n_in // 2
+        out = np.empty((n, self.n_out), dtype=w.dtype)
+        if n <= KDN.SPLIT_INPUTS_UP_TO and h >= 1:
+            halves = (np.empty((n, h), dtype=w.dtype), np.empty((n, self.n_in - h), dtype=w.dtype))
+            part = np.empty((2, n, self.n_out), dtype=w.dtype)
+            KDN.forward_split_inputs(x, w, b, *halves, part, out)
+            self.cache = self.Cache(x, halves)
+            return out
+        self.cache = self.Cache(x)
         KDN.matmul_split_rows(np.ascontiguousarray(x), w, out)
         out += b
         return out
 
     def backward(self, dy):
-        (x,) = self._need_cache()
+        x, halves = self._need_cache()
         w = self.params["w"]
-        if _two_threads_pay(x, w) and dy.dtype == w.dtype:
-            dx, dw = np.empty(x.shape, dtype=w.dtype), np.empty_like(w)
-            KDN.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
+        gw = self.grads["w"]
+        two_threads = (_two_threads_pay(x, w) and dy.dtype == w.dtype and gw.dtype == w.dtype
+                       and gw.flags.c_contiguous)
+        if two_threads and halves is not None:
+            xa, xb = halves
+            dx = np.empty(x.shape, dtype=w.dtype)
+            scratch = [np.empty_like(xa), np.empty_like(xb), np.empty((xa.shape[1], self.n_out), dtype=w.dtype),
+                       np.empty((xb.shape[1], self.n_out), dtype=w.dtype)]
+            KDN.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch)
         else:
-            dx, dw = dy @ w.T, x.T @ dy
-        self.grads["w"] += dw
+            if two_threads:
+                dx, dw = np.empty(x.shape, dtype=w.dtype), np.empty_like(w)
+                KDN.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
+            else:
+                dx, dw = dy @ w.T, x.T @ dy
+            self.grads["w"] += dw
         self.grads["b"] += dy.sum(axis=0)
         return dx
 
