@@ -31,6 +31,7 @@ CASES = [  # (N, C, H, W), filters, kernel size, padding
     ((2, 2, 8, 6), 3, 3, "same"),   # 3x3 filters go in fours and pairs: three is a pair and one
     ((2, 3, 7, 9), 7, 3, 1),        # seven is four, a pair and one
     ((2, 3, 9, 8), 2, 5, "same"),   # 5x5 row passes over several channels
+    ((2, 2, 9, 8), 5, 5, "same"),   # 5x5 filters go in fours too: five is four and one
     ((2, 1, 5, 5), 3, 5, 0),        # the 1x1 output cannot be pooled: falls back, same error
 ]
 
