@@ -211,3 +211,27 @@ def test_blas_keeps_one_thread_even_when_numpy_came_first():
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+def test_a_step_that_starts_while_another_runs_takes_one_thread():
+    import numba
+
+    from engine import nn
+    from engine.nn import train
+
+    seen = []
+
+    class Probe(nn.Flatten):  # notes how many threads the step's kernels may use
+        def forward(self, x, training=True):
+            seen.append(numba.get_num_threads())
+            return super().forward(x, training)
+
+    model = nn.Sequential([Probe(), nn.Dense(4, 2, seed=0)])
+    opt = nn.SGD(model, 0.1)
+    x, y = np.ones((2, 1, 2, 2), np.float32), np.array([0, 1])
+    threads = numba.get_num_threads()
+    nn.train_step(model, opt, x, y)
+    with train._fair_share_of_threads():  # as if another session's step were running
+        nn.train_step(model, opt, x, y)
+    nn.train_step(model, opt, x, y)
+    assert seen == [threads, 1, threads] and numba.get_num_threads() == threads
