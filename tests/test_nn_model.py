@@ -154,9 +154,10 @@ def _adam_by_formula(p, grads, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     return p
 
 
+@pytest.mark.parametrize("method", ["step", "checked_step"])
 @pytest.mark.parametrize("n_in, n_out", [(3, 2), (300, 256)])  # the serial and the parallel kernel
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_adam_steps_are_the_lecture_formula(n_in, n_out, dtype):
+def test_adam_steps_are_the_lecture_formula(n_in, n_out, dtype, method):
     model = nn.Sequential([nn.Dense(n_in, n_out, seed=0)]).astype(dtype)
     layer = model.layers[0]
     grads = [rng.standard_normal(layer.params["w"].shape) for _ in range(5)]
@@ -165,7 +166,7 @@ def test_adam_steps_are_the_lecture_formula(n_in, n_out, dtype):
     for g in grads:
         layer.grads["w"][...] = g
         layer.grads["b"][...] = 0
-        opt.step()
+        assert getattr(opt, method)() in (None, True)
     tol = 1e-12 if dtype == np.float64 else 1e-6
     assert np.allclose(layer.params["w"], expected, rtol=0, atol=tol)
 
@@ -205,6 +206,19 @@ def test_a_huge_learning_rate_is_reported_and_the_model_survives():
     after = [layer.params[name] for layer, name in model.parameters()]
     assert all(np.array_equal(a, b) for a, b in zip(snapshot, after))
 
+
+
+@pytest.mark.parametrize("strided", [False, True])  # the kernel and the NumPy path
+def test_an_adam_update_that_overflows_is_undone(strided):
+    model = nn.Sequential([nn.Dense(3, 2, seed=0), nn.Dense(2, 2, seed=1)])
+    if strided:
+        model.layers[0].params["w"] = np.asfortranarray(model.layers[0].params["w"])
+    opt = nn.Adam(model, lr=1e39)  # finite, but beyond float32: the step makes weights infinite
+    before = [layer.params[name].copy() for layer, name in model.parameters()]
+    with pytest.raises(nn.NonFiniteLossError, match="would have made the weights infinite"):
+        nn.train_step(model, opt, np.ones((4, 3), np.float32), np.array([0, 1, 0, 1]))
+    after = [layer.params[name] for layer, name in model.parameters()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
 
 def test_non_finite_input_is_refused():
     with pytest.raises(ValueError, match="NaN or infinity"):

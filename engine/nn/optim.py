@@ -9,6 +9,7 @@
 import numpy as np
 
 from engine import _kernels_optim as KO
+from engine.finite import all_finite
 
 
 class Optimizer:
@@ -30,6 +31,18 @@ class Optimizer:
     def step(self):
         for layer, name in self.model.parameters():
             self.update((id(layer), name), layer.params[name], layer.grads[name])
+
+    def checked_step(self):
+        """step(), unless it would make a weight NaN or infinite: then every weight is put back
+        as it was and the result is False (the running averages may have moved)."""
+        params = [layer.params[name] for layer, name in self.model.parameters()]
+        before = [p.copy() for p in params]
+        self.step()
+        if all(all_finite(p) for p in params):
+            return True
+        for p, old in zip(params, before):
+            p[...] = old
+        return False
 
 
 class SGD(Optimizer):
@@ -75,17 +88,37 @@ class Adam(Optimizer):
         self.t += 1
         super().step()
 
-    def update(self, key, p, g):
+    def checked_step(self):
+        """Optimizer.checked_step with the copies and the check made in the update's own pass."""
+        self.t += 1
+        undo, bad = [], 0
+        for layer, name in self.model.parameters():
+            p = layer.params[name]
+            backup = np.empty_like(p)
+            undo.append((p, backup))
+            bad += self.update((id(layer), name), p, layer.grads[name], backup)
+        if bad == 0:
+            return True
+        for p, backup in undo:
+            p[...] = backup
+        return False
+
+    def update(self, key, p, g, backup=None):
+        """Adam's update of p from g; with backup (shaped like p), p's old values go there.
+        Returns how many of p's new values are NaN or infinite."""
         m, v = self._slots(key, p, 2)
         step_size = self.lr / (1 - self.beta1 ** self.t)
         v_hat_scale = 1 / (1 - self.beta2 ** self.t)
         if p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype:
             update = KO.adam_update if p.size >= 65536 else KO.adam_update_serial
-            update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                   self.beta1, self.beta2, step_size, v_hat_scale, self.eps, np.finfo(p.dtype).tiny)
-            return
+            saved = np.empty(0, p.dtype) if backup is None else backup.reshape(-1)
+            return update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), self.beta1, self.beta2,
+                          step_size, v_hat_scale, self.eps, np.finfo(p.dtype).tiny, saved)
+        if backup is not None:
+            backup[...] = p
         m *= self.beta1
         m += (1 - self.beta1) * g
         v *= self.beta2
         v += (1 - self.beta2) * g * g
         p -= step_size * m / (np.sqrt(v * v_hat_scale) + self.eps)
+        return int(p.size - np.isfinite(p).sum())
