@@ -57,3 +57,12 @@ def adam_update_serial(p, g, m, v, beta1, beta2, step_size, v_scale, eps, tiny, 
     for i in range(p.shape[0]):
         bad += _adam_one(p, g, m, v, backup, i, b1, b2, lr_t, vs, e, tn)
     return bad
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def fill_zero(a):
+    """a[:] = 0 over the threads in equal contiguous blocks, for big gradients: each core then
+    holds the block of a dense layer's weight gradient that it adds to next (_kernels_dense.py)."""
+    zero = a.dtype.type(0)
+    for i in prange(a.shape[0]):
+        a[i] = zero

@@ -5,6 +5,8 @@ import numpy as np
 
 from engine import _kernels_loss as KL
 
+PARALLEL_FROM = 65536  # values; smaller arrays are checked on one thread
+
 _EXPONENT_BITS = {  # float dtype -> (unsigned integer of its width, mask of its exponent bits)
     np.dtype(np.float32): (np.uint32, np.uint32(0x7F800000)),
     np.dtype(np.float64): (np.uint64, np.uint64(0x7FF0000000000000)),
@@ -18,4 +20,5 @@ def all_finite(a):
     if bits is None or not a.flags.c_contiguous:
         return bool(np.isfinite(a).all())
     as_int, exponent = bits
-    return bool(KL.all_finite_bits(a.reshape(-1).view(as_int), exponent))
+    check = KL.all_finite_bits_parallel if a.size >= PARALLEL_FROM else KL.all_finite_bits
+    return bool(check(a.reshape(-1).view(as_int), exponent))

@@ -138,3 +138,12 @@ def test_dropout_mask_is_the_same_on_one_thread_or_several():
     np.testing.assert_array_equal(serial[0], parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])
     assert 0.2 < (serial[1] == 0).mean() < 0.3  # threshold 2**30: a quarter dropped
+
+
+def test_zero_grad_clears_big_and_small_gradients():
+    layer = nn.Dense(784, 256, seed=0)  # 200,704 weights: zeroed over the threads
+    layer.forward(np.ones((2, 784), np.float32))
+    layer.backward(np.ones((2, 256), np.float32))
+    assert layer.grads["w"].any() and layer.grads["b"].any()
+    layer.zero_grad()
+    assert not layer.grads["w"].any() and not layer.grads["b"].any()

@@ -269,3 +269,4 @@ def test_all_finite_finds_one_bad_value_anywhere(dtype, bad):
         b[where] = bad
         assert not all_finite(b) and not all_finite(b.T)
     assert all_finite(np.arange(5)) and not all_finite(np.array([1.0, np.nan], np.float16))
+    assert all_finite(np.ones(7, dtype)) and not all_finite(np.array([1.0, bad], dtype))  # one thread

@@ -13,6 +13,7 @@ import numpy as np
 
 from engine import _kernels_dropout as KD
 from engine import _kernels_dense as KDN
+from engine import _kernels_optim as KO
 from engine import _kernels_pool as KP
 from engine import pool as P
 from engine.conv import _conv2d_backward, _pair, _resolve_padding, conv2d
@@ -34,7 +35,10 @@ class Module:
 
     def zero_grad(self):
         for g in self.grads.values():
-            g[...] = 0
+            if g.size >= 65536 and g.flags.c_contiguous:
+                KO.fill_zero(g.reshape(-1))
+            else:
+                g[...] = 0
 
     @property
     def n_params(self):
