@@ -259,34 +259,102 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail) as in the forward; dw_part:
     (T, >= K, C, FH, FW) and db_part: (T, >= K), zeroed, thread t's share, summed by the
     caller (spare rows keep the threads' shares on separate cache lines);
-    dz_part: (T, >= 2*Po*Wp + 1) zeroed scratch.
+    dz_part: (T, 4, >= 2*Po*Wp + 1) zeroed scratch.
     Each (image, filter) gradient is scattered into a wide row dz (zero but at the positive
     window maxima), then every tap's gradient is one dot product of dz with a shifted input
     row. That is more multiplications than visiting only the maxima, but they vectorise,
-    and for a first layer (one channel, 5x5) it ran about twice as fast.
+    and for a first layer (one channel, 5x5) it ran about twice as fast. 5-wide filters go
+    four at a time, each input load serving twenty sums: at batch 64 on two threads,
+    0.14-0.15 ms instead of 0.22-0.23 ms for the digit network's first layer.
     """
     N, K, Po, Qo = dpool.shape
-    T, _, C, FH, _ = dw_part.shape
+    T, _, C, FH, FW = dw_part.shape
     L = 2 * Po * wp  # wide rows below the last pooled row never get a gradient
     zero = dz_part.dtype.type(0)
     for t in prange(T):
-        dz = dz_part[t, :L + 1]  # dz[L] takes the gradients that ReLU stops: never read
         for n in range(t * N // T, (t + 1) * N // T):
-            for k in range(K):
-                g_sum = zero
-                an, gn = arg[n, k], dpool[n, k]
-                for pi in range(Po):
-                    for qj in range(Qo):
-                        a = an[pi, qj]
-                        g = gn[pi, qj] if a >= 0 else zero  # selects, not branches
-                        dz[a if a >= 0 else L] = g
-                        g_sum += g
-                db_part[t, k] += g_sum
+            k = 0
+            while k < K:
+                # 5-wide filters go four at a time, sharing their input loads
+                step = 4 if FW == 5 and k + 4 <= K else 1
+                for f in range(step):
+                    dz = dz_part[t, f, :L + 1]  # dz[L] takes the gradients that ReLU stops: never read
+                    g_sum = zero
+                    an, gn = arg[n, k + f], dpool[n, k + f]
+                    for pi in range(Po):
+                        for qj in range(Qo):
+                            a = an[pi, qj]
+                            g = gn[pi, qj] if a >= 0 else zero  # selects, not branches
+                            dz[a if a >= 0 else L] = g
+                            g_sum += g
+                    db_part[t, k + f] += g_sum
                 for c in range(C):
                     xr = xpf[n, c]
                     for p in range(FH):
-                        _dot_kernel_row(dz, xr, p * wp, dw_part[t, k, c, p], L)
-                dz[:] = zero
+                        if step == 4:
+                            _dot_5_row_quad(dz_part[t], xr, p * wp, dw_part[t, k:k + 4, c, p], L)
+                        else:
+                            _dot_kernel_row(dz_part[t, 0], xr, p * wp, dw_part[t, k, c, p], L)
+                for f in range(step):
+                    dz_part[t, f, :L] = zero
+                k += step
+
+
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _dot_5_row_quad(dzs, xr, base, out, L):
+    """out[f, q] += sum_j dzs[f, j] * xr[base + q + j] for j < L, q < 5, four filters f."""
+    zero = xr.dtype.type(0)
+    x0, x1, x2 = xr[base:base + L], xr[base + 1:base + 1 + L], xr[base + 2:base + 2 + L]
+    x3, x4 = xr[base + 3:base + 3 + L], xr[base + 4:base + 4 + L]
+    d0, d1, d2, d3 = dzs[0, :L], dzs[1, :L], dzs[2, :L], dzs[3, :L]
+    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = zero
+    c0 = c1 = c2 = c3 = c4 = e0 = e1 = e2 = e3 = e4 = zero
+    for j in range(L):
+        y0, y1, y2, y3, y4 = x0[j], x1[j], x2[j], x3[j], x4[j]
+        g = d0[j]
+        a0 += g * y0
+        a1 += g * y1
+        a2 += g * y2
+        a3 += g * y3
+        a4 += g * y4
+        g = d1[j]
+        b0 += g * y0
+        b1 += g * y1
+        b2 += g * y2
+        b3 += g * y3
+        b4 += g * y4
+        g = d2[j]
+        c0 += g * y0
+        c1 += g * y1
+        c2 += g * y2
+        c3 += g * y3
+        c4 += g * y4
+        g = d3[j]
+        e0 += g * y0
+        e1 += g * y1
+        e2 += g * y2
+        e3 += g * y3
+        e4 += g * y4
+    out[0, 0] += a0
+    out[0, 1] += a1
+    out[0, 2] += a2
+    out[0, 3] += a3
+    out[0, 4] += a4
+    out[1, 0] += b0
+    out[1, 1] += b1
+    out[1, 2] += b2
+    out[1, 3] += b3
+    out[1, 4] += b4
+    out[2, 0] += c0
+    out[2, 1] += c1
+    out[2, 2] += c2
+    out[2, 3] += c3
+    out[2, 4] += c4
+    out[3, 0] += e0
+    out[3, 1] += e1
+    out[3, 2] += e2
+    out[3, 3] += e3
+    out[3, 4] += e4
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)

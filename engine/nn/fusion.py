@@ -136,7 +136,7 @@ class ConvReluPoolStep:
         conv = self.layers[0]
         if not need_dx:
             dw_part = np.zeros((threads, k + 1, c, fh, fw), dtype=dtype)
-            dz_part = np.zeros((threads, xpf.shape[2]), dtype=dtype)
+            dz_part = np.zeros((threads, 4, xpf.shape[2]), dtype=dtype)
             KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, dw_part, db_part, dz_part)
             conv.grads["w"] += dw_part[:, :k].sum(axis=0)
             conv.grads["b"] += db_part[:, :k].sum(axis=0)
