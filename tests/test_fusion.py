@@ -117,6 +117,18 @@ def test_first_layer_skips_the_input_gradient_but_keeps_the_weights(shape, k, si
         np.testing.assert_allclose(step.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [2, 40])  # a page's few images keep their maps; a big batch does not
+def test_inference_outputs_are_the_layers_maps_for_small_and_big_batches(n):
+    from engine.nn.fusion import KEEP_MAPS_UP_TO
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(n, 2, 8, 8))
+    step, ref = ConvReluPoolStep(*block(2, 3, 3, "same")), block(2, 3, 3, "same")
+    step.forward(x, training=False)
+    assert (step._z is not None) == (n <= KEEP_MAPS_UP_TO)
+    for mine, theirs in zip(step.outputs, run_layers(ref, x, np.zeros((n, 3, 4, 4)))[0]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+
 def test_outputs_after_training_are_the_maps_the_forward_saw():
     """A training forward keeps only the pooled maps; the convolution's output is redone on
     request from the weights of that forward, even after the optimizer has moved them."""

