@@ -88,12 +88,19 @@ def channel_tiles(x, width=360, gap=2):
     return enlarge(sheet, width)
 
 
-def _cell_colour(value, scale, signed):
+def _cell_colours(a, scale, signed):
+    """Background and text colours ('#rrggbb') of every cell of a, from one colormap call:
+    calling it cell by cell took 0.2 s for two 24x24 grids, several seconds on a busy server."""
     if scale == 0:
-        return "#ffffff", "#000000"
-    r, g, b, _ = DIVERGING(0.5 + 0.5 * value / scale) if signed else colormaps["Blues"](0.85 * value / scale)
-    text = "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#ffffff"
-    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}", text
+        return np.full(a.shape, "#ffffff", dtype=object), np.full(a.shape, "#000000", dtype=object)
+    rgba = DIVERGING(0.5 + 0.5 * a / scale) if signed else colormaps["Blues"](0.85 * a / scale)
+    r, g, b = rgba[..., 0], rgba[..., 1], rgba[..., 2]
+    light = 0.299 * r + 0.587 * g + 0.114 * b > 0.55
+    rgb = (rgba[..., :3] * 255).astype(np.int64)  # truncated, as int(x * 255) did
+    bg = np.empty(a.shape, dtype=object)
+    for idx in np.ndindex(a.shape):
+        bg[idx] = "#{:02x}{:02x}{:02x}".format(*rgb[idx])
+    return bg, np.where(light, "#000000", "#ffffff")
 
 
 def grid_html(a, highlight=(), fmt="{:g}", caption=None, cell=34, outline=(), dim=()):
@@ -108,11 +115,12 @@ def grid_html(a, highlight=(), fmt="{:g}", caption=None, cell=34, outline=(), di
     signed = bool((a < 0).any())
     scale = float(np.abs(a).max())
     highlight, outline, dim = set(map(tuple, highlight)), set(map(tuple, outline)), set(map(tuple, dim))
+    backgrounds, texts = _cell_colours(a, scale, signed)
     rows = []
     for i in range(a.shape[0]):
         tds = []
         for j in range(a.shape[1]):
-            bg, fg = _cell_colour(a[i, j], scale, signed)
+            bg, fg = backgrounds[i, j], texts[i, j]
             border = "1px solid #bbb"
             if (i, j) in outline:
                 border = "2px dashed #e08000"
