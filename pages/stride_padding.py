@@ -78,7 +78,8 @@ if result is not None:
                      if not (p <= i < p + n and p <= j < p + n)]
         unseen = [(i + p, j + p) for i in range(n) for j in range(n) if i in result.unused or j in result.unused]
         first = [(starts[0] + a * d, starts[0] + b * d) for a in range(f) for b in range(f)] if starts else []
-        left, right = st.columns(2)
+        # side by side while both fit; a bigger grid gets the page's whole width
+        left, right = st.columns(2) if result.padded <= 12 else (st.container(), st.container())
         left.markdown("**How many windows see each cell**", help="Row count times column count")
         left.markdown(grid_html(grid, highlight=first, outline=pad_cells, dim=unseen, cell=24,
                                 caption="dashed: padding; bold: the first window; faded: never seen"),
