@@ -302,7 +302,10 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def _dot_5_row_quad(dzs, xr, base, out, L):
-    """out[f, q] += sum_j dzs[f, j] * xr[base + q + j] for j < L, q < 5, four filters f."""
+    """out[f, q] += sum_j dzs[f, j] * xr[base + q + j] for j < L, q < 5, four filters f.
+
+    The twenty sums are written out one by one so that LLVM keeps each in a register.
+    """
     zero = xr.dtype.type(0)
     x0, x1, x2 = xr[base:base + L], xr[base + 1:base + 1 + L], xr[base + 2:base + 2 + L]
     x3, x4 = xr[base + 3:base + 3 + L], xr[base + 4:base + 4 + L]
@@ -335,26 +338,10 @@ def _dot_5_row_quad(dzs, xr, base, out, L):
         e2 += g * y2
         e3 += g * y3
         e4 += g * y4
-    out[0, 0] += a0
-    out[0, 1] += a1
-    out[0, 2] += a2
-    out[0, 3] += a3
-    out[0, 4] += a4
-    out[1, 0] += b0
-    out[1, 1] += b1
-    out[1, 2] += b2
-    out[1, 3] += b3
-    out[1, 4] += b4
-    out[2, 0] += c0
-    out[2, 1] += c1
-    out[2, 2] += c2
-    out[2, 3] += c3
-    out[2, 4] += c4
-    out[3, 0] += e0
-    out[3, 1] += e1
-    out[3, 2] += e2
-    out[3, 3] += e3
-    out[3, 4] += e4
+    sums = ((a0, a1, a2, a3, a4), (b0, b1, b2, b3, b4), (c0, c1, c2, c3, c4), (e0, e1, e2, e3, e4))
+    for f in range(4):
+        for q in range(5):
+            out[f, q] += sums[f][q]
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
