@@ -354,8 +354,9 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Lp) the flat padded images of the forward;
     wcl: (K, FH, FW*C); pads: (top, left); dx: (N, C, H, W) out;
     dw_part: (T, >= K, FH, FW*C) and db_part: (T, >= K), zeroed: thread t adds the gradients
-    of its block of images (as in the forward) into its own slice, and the caller sums over T (spare rows
-    keep the threads' slices on separate cache lines: two cores writing one line take turns);
+    of its block of images (as in the forward) into its own slice, and the caller sums over T
+    (spare rows keep the threads' slices on separate cache lines: two cores writing one line
+    take turns);
     xcl_part, dxcl_part: (T, Lp*C) scratch.
     Only the window maxima that were positive pass a gradient, so the work is one small
     update per such position instead of a full correlation.

@@ -61,8 +61,9 @@ def test_ties_in_a_window_send_the_gradient_where_the_layers_do(need_dx):
     rng = np.random.default_rng(3)
     x = (rng.random((2, 2, 12, 12)) < 0.1).astype(np.float64)
     ref, fused = block(2, 4, 3, "same"), ConvReluPoolStep(*block(2, 4, 3, "same"))
+    weights = rng.integers(-1, 2, size=(4, 2, 3, 3))
     for layers in (ref, fused.layers):
-        layers[0].params["w"][...] = rng.integers(-1, 2, size=(4, 2, 3, 3)) if layers is ref else ref[0].params["w"]
+        layers[0].params["w"][...] = weights
         layers[0].params["b"][...] = [0.5, -0.5, 0.0, 1.0]
     out = fused.forward(x)
     dy = rng.normal(size=out.shape)

@@ -35,6 +35,7 @@ class Module:
 
     def zero_grad(self):
         for g in self.grads.values():
+            # big ones over the threads, in the blocks each thread fills next (see KO.fill_zero)
             if g.size >= 65536 and g.flags.c_contiguous:
                 KO.fill_zero(g.reshape(-1))
             else:
@@ -433,7 +434,8 @@ class Dense(Module):
         if two_threads and halves is not None:
             xa, xb = halves
             dx = np.empty(x.shape, dtype=w.dtype)
-            scratch = [np.empty_like(xa), np.empty_like(xb), np.empty((xa.shape[1], self.n_out), dtype=w.dtype),
+            scratch = [np.empty_like(xa), np.empty_like(xb),
+                       np.empty((xa.shape[1], self.n_out), dtype=w.dtype),
                        np.empty((xb.shape[1], self.n_out), dtype=w.dtype)]
             KDN.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch)
         else:
