@@ -17,12 +17,19 @@ Imported first by ``engine/__init__.py``.
   the second thread awake through a step (batch 64: 3.9 ms instead of 4.5 ms). When the
   process has more OpenMP threads than cores (several sessions running kernels at once),
   libgomp drops the wait by itself: with PASSIVE its spin count for that case is 0.
+- Freed memory stays with the process (glibc's malloc: arrays up to 32 MB come from its heap,
+  which keeps up to 256 MB of free space). By default glibc hands big freed blocks back to the
+  system, and every new array of a training step then starts on fresh pages: at batch 256 a
+  step took about 250 page faults (0.2-0.5 ms of an 8.8 ms step). Left alone when the
+  environment already tunes malloc.
 - Loops are vectorised with the CPU's widest vectors. LLVM holds back to 256 bits on CPUs
   with AVX-512 by default; the sparse gradient updates of the fused convolution kernels ran
   8-18% faster with 512 (a setting for this process's compiled kernels only, cached apart).
 """
 
+import ctypes
 import os
+import sys
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -38,6 +45,24 @@ try:  # SciPy's BLAS too, which Numba's np.dot calls (engine/_kernels_dense.py)
 except ImportError:
     pass
 
+
+def _keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory for the next arrays (see above)."""
+    tuned = any(name == "GLIBC_TUNABLES" or name.startswith("MALLOC_") for name in os.environ)
+    if not sys.platform.startswith("linux") or tuned:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # another C library: nothing to tune
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    # both together: setting either turns off glibc's own sliding threshold
+    mallopt(M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(M_TRIM_THRESHOLD, 256 << 20)
+
+
+_keep_freed_memory()
 numba.config.THREADING_LAYER = "threadsafe"
 if numba.config.CPU_FEATURES is None:  # NUMBA_CPU_FEATURES, when set, has the last word
     import llvmlite.binding as llvm  # noqa: E402
