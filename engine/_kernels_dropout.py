@@ -28,14 +28,25 @@ def scale_by_mask(dy, mask, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _drop_one(x, i, key, threshold, s, zero, out, mask):
+def keeps(key, i, threshold):
+    """Whether value i survives: hash(key, i) >= threshold (key, threshold: uint32).
+
+    Every step is cast back to uint32 because Numba widens integer arithmetic to 64 bits.
+    Also used by the fused convolution step (_kernels_fused.py), which drops the pooled maps
+    itself: both must give the same mask for the same key.
+    """
     z = np.uint32(key ^ np.uint32(np.uint32(i) * _GOLDEN))
     z = np.uint32(z ^ (z >> np.uint32(16)))
     z = np.uint32(z * _MIX1)
     z = np.uint32(z ^ (z >> np.uint32(15)))
     z = np.uint32(z * _MIX2)
     z = np.uint32(z ^ (z >> np.uint32(16)))
-    m = s if z >= threshold else zero
+    return z >= threshold
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _drop_one(x, i, key, threshold, s, zero, out, mask):
+    m = s if keeps(key, i, threshold) else zero
     mask[i] = m
     out[i] = x[i] * m
 
@@ -46,7 +57,6 @@ def dropout_forward(x, key, threshold, scale, out, mask):
 
     x, out, mask: (n,) flat arrays of one dtype; key, threshold: uint32, with
     threshold = p * 2**32 so that a value is dropped with probability p.
-    Every step is cast back to uint32 because Numba widens integer arithmetic to 64 bits.
     """
     s, zero = mask.dtype.type(scale), mask.dtype.type(0)
     for i in range(x.shape[0]):

@@ -10,8 +10,9 @@ of Hp*Wp values (plus a zero tail); output position (i, j) of the convolution si
 index i*Wp + j, and tap (p, q) reads input index j + p*Wp + q. The Wp - Wo columns at the end
 of every wide row are never pooled, so their values do not matter.
 
-Backward uses the sparsity the pool and ReLU leave: of each 2x2 window only the position of
-the max gets a gradient, and only if that max was positive, so it visits only those. A first
+Backward uses the sparsity the pool, ReLU and dropout leave: of each 2x2 window only the
+position of the max gets a gradient, and only if that max was positive and not dropped, so it
+visits only those. A first
 layer, which needs no input gradient, computes its weight gradient as vectorised dot
 products instead (see conv_relu_maxpool2_weight_grad).
 
@@ -25,6 +26,8 @@ LLVM vectorises the loop (about five times faster here).
 
 import numpy as np
 from numba import njit, prange
+
+from engine._kernels_dropout import keeps
 
 FAST = {"reassoc", "contract"}
 
@@ -101,8 +104,9 @@ def _dot_kernel_row(dz, xr, base, out, L):
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
-def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
-    """zw = conv + bias as wide rows; pooled = 2x2 max-pool of ReLU(conv + bias).
+def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold, scale):
+    """zw = conv + bias as wide rows; pooled = 2x2 max-pool of ReLU(conv + bias), then dropout
+    when threshold > 0.
 
     xpf: (N, C, Hp*Wp + tail) flat padded images; w: (K, C, FH, FW); b: (K,);
     T: the number of threads, thread t taking the t-th of T equal blocks of images (the blocks
@@ -112,7 +116,11 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
     pooled: (N, K, Ho//2, Wo//2) out;
     arg: (N, K, Ho//2, Wo//2) int32 out, the wide index in zw[n, k] of each window's max
     (the first in row-major order on ties), or -1 when that max is not positive (ReLU then
-    passes no gradient back).
+    passes no gradient back) or was dropped;
+    key, threshold (uint32), scale: a dropout that follows the pool, as in _kernels_dropout:
+    each pooled value is multiplied by scale or, with the same mask as the Dropout layer's
+    for this key, by 0. threshold 0 means no dropout. Nothing else is kept of the mask: a
+    dropped window's arg is -1, and the backward multiplies the others' gradients by scale.
     """
     N, C = xpf.shape[0], xpf.shape[1]
     K, FH, FW = w.shape[0], w.shape[2], w.shape[3]
@@ -148,6 +156,8 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg):
                             _add_kernel_row(zn[k], xr, p * wp, w[k, c, p], L)
                 for f in range(k, k + step):
                     _relu_maxpool2(zn[f], wp, pooled[n, f], arg[n, f])
+                    if threshold > 0:
+                        _dropout_map(pooled[n, f], arg[n, f], key, threshold, scale, (n * K + f) * pooled[n, f].size)
                 k += step
 
 
@@ -252,11 +262,24 @@ def _relu_maxpool2(o, wp, pooled, arg):
             ar[qj] = top + where if best > zero else -1
 
 
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _dropout_map(pooled, arg, key, threshold, scale, first):
+    """Dropout of one pooled map, pooled and arg: (Po, Qo), whose first value has index
+    `first` in the whole batch (the index the Dropout layer hashes)."""
+    p, a = pooled.reshape(-1), arg.reshape(-1)
+    s, zero = pooled.dtype.type(scale), pooled.dtype.type(0)
+    for j in range(p.shape[0]):
+        kept = keeps(key, first + j, threshold)
+        p[j] = p[j] * (s if kept else zero)  # a multiply, as the layer does (inf * 0 is NaN)
+        a[j] = a[j] if kept else -1
+
+
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
-def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_part):
+def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, gscale, dw_part, db_part, dz_part):
     """The weight and bias gradients of the fused step, for a layer that needs no input gradient.
 
-    dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail) as in the forward; dw_part:
+    dpool, arg: (N, K, Po, Qo); xpf: (N, C, Hp*Wp + tail) as in the forward; gscale: the
+    dropout's scale (1 without one), which multiplies dpool where arg >= 0; dw_part:
     (T, >= K, C, FH, FW) and db_part: (T, >= K), zeroed, thread t's share, summed by the
     caller (spare rows keep the threads' shares on separate cache lines);
     dz_part: (T, 4, >= 2*Po*Wp + 1) zeroed scratch.
@@ -270,7 +293,7 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
     N, K, Po, Qo = dpool.shape
     T, _, C, FH, FW = dw_part.shape
     L = 2 * Po * wp  # wide rows below the last pooled row never get a gradient
-    zero = dz_part.dtype.type(0)
+    zero, gs = dz_part.dtype.type(0), dz_part.dtype.type(gscale)
     for t in prange(T):
         for n in range(t * N // T, (t + 1) * N // T):
             k = 0
@@ -278,14 +301,18 @@ def conv_relu_maxpool2_weight_grad(dpool, arg, xpf, wp, dw_part, db_part, dz_par
                 # 5-wide filters go four at a time, sharing their input loads
                 step = 4 if FW == 5 and k + 4 <= K else 1
                 for f in range(step):
-                    dz = dz_part[t, f, :L + 1]  # dz[L] takes the gradients that ReLU stops: never read
+                    dz = dz_part[t, f, :L + 1]  # dz[L] takes what ReLU or dropout stops: never read
                     g_sum = zero
                     an, gn = arg[n, k + f], dpool[n, k + f]
                     for pi in range(Po):
                         for qj in range(Qo):
                             a = an[pi, qj]
-                            g = gn[pi, qj] if a >= 0 else zero  # selects, not branches
-                            dz[a if a >= 0 else L] = g
+                            kept = a >= 0
+                            # a multiply and selects of registers only: LLVM turned a select of
+                            # the loaded gradient into a branch, which a random dropout mask
+                            # keeps mispredicting
+                            g = gn[pi, qj] * (gs if kept else zero)
+                            dz[a if kept else L] = g
                             g_sum += g
                     db_part[t, k + f] += g_sum
                 for c in range(C):
@@ -345,14 +372,15 @@ def _dot_5_row_quad(dzs, xr, base, out, L):
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
-def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_part, xcl_part, dxcl_part):
+def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, gscale, dx, dw_part, db_part, xcl_part, dxcl_part):
     """Input, weight and bias gradients of the fused step from dpool, the gradient w.r.t. the
     pooled output.
 
     Each image is copied channels-last, so that the FW taps of one kernel row over all C
     channels are FW*C contiguous numbers in the input, in the weights and in their gradients:
     dpool, arg: (N, K, Po, Qo); xpf: (N, C, Lp) the flat padded images of the forward;
-    wcl: (K, FH, FW*C); pads: (top, left); dx: (N, C, H, W) out;
+    wcl: (K, FH, FW*C); pads: (top, left); gscale: as in conv_relu_maxpool2_weight_grad;
+    dx: (N, C, H, W) out;
     dw_part: (T, >= K, FH, FW*C) and db_part: (T, >= K), zeroed: thread t adds the gradients
     of its block of images (as in the forward) into its own slice, and the caller sums over T
     (spare rows keep the threads' slices on separate cache lines: two cores writing one line
@@ -367,6 +395,7 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
     top, left = pads[0], pads[1]
     fh, row = wcl.shape[1], wcl.shape[2]  # row = FW * C
     T = dw_part.shape[0]
+    gs = dpool.dtype.type(gscale)
     for t in prange(T):
         dwn = dw_part[t]
         xn = xcl_part[t]
@@ -384,7 +413,7 @@ def conv_relu_maxpool2_backward(dpool, arg, xpf, wcl, wp, pads, dx, dw_part, db_
                         a = arg[n, k, pi, qj]
                         if a < 0:
                             continue
-                        g = dpool[n, k, pi, qj]
+                        g = dpool[n, k, pi, qj] * gs
                         g_sum += g
                         for p in range(fh):
                             # unsigned offsets: Numba then skips its negative-index check

@@ -1,4 +1,4 @@
-"""The fused Conv2D -> ReLU -> MaxPool2D step against the three layers run one by one."""
+"""The fused Conv2D -> ReLU -> MaxPool2D [-> Dropout] step against the layers run one by one."""
 
 import numpy as np
 import pytest
@@ -159,9 +159,53 @@ def test_non_finite_input_is_refused():
         step.forward(x)
 
 
+@pytest.mark.parametrize("shape, k, size, padding", [CASES[0], CASES[1], CASES[5], CASES[7]])
+@pytest.mark.parametrize("p", [0.25, 0.9, 0.0])
+@pytest.mark.parametrize("need_dx", [True, False])
+def test_a_dropout_after_the_pool_is_fused_and_drops_what_the_layer_drops(shape, k, size, padding, p, need_dx):
+    rng = np.random.default_rng(8)
+    ref = block(shape[1], k, size, padding) + [nn.Dropout(p, seed=3)]
+    fused = ConvReluPoolStep(*block(shape[1], k, size, padding), nn.Dropout(p, seed=3))
+    for _ in range(2):  # the second batch draws a new key, as the layer does
+        x = rng.normal(size=shape)
+        out = fused.forward(x, training=True)
+        outs, h = [], x
+        for layer in ref:
+            h = layer.forward(h, training=True)
+            outs.append(h)
+        np.testing.assert_array_equal(out == 0, h == 0)  # the same values dropped
+        np.testing.assert_allclose(out, h, rtol=1e-12, atol=1e-12)
+        assert len(fused.outputs) == 4
+        for mine, theirs in zip(fused.outputs, outs):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+        dy = rng.normal(size=out.shape)
+        g = dy
+        for layer in reversed(ref[1:]):
+            g = layer.backward(g)
+        dx_ref = ref[0].backward(g, need_dx=need_dx)
+        dx = fused.backward(dy, need_dx=need_dx)
+        if need_dx:
+            np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+        for name in ("w", "b"):
+            np.testing.assert_allclose(fused.layers[0].grads[name], ref[0].grads[name], rtol=1e-12, atol=1e-12)
+    if p == 0.9:
+        assert (out == 0).mean() > 0.8  # the dropout did drop
+
+
+def test_a_fused_dropout_does_nothing_at_inference():
+    x = np.random.default_rng(2).normal(size=(2, 2, 8, 8))
+    step = ConvReluPoolStep(*block(2, 3, 3, "same"), nn.Dropout(0.5, seed=0))
+    outs, _ = run_layers(block(2, 3, 3, "same"), x, np.zeros((2, 3, 4, 4)))
+    out = step.forward(x, training=False)
+    np.testing.assert_allclose(out, outs[-1], rtol=1e-12, atol=1e-12)
+    assert len(step.outputs) == 4 and step.outputs[3] is out
+
+
 def test_group_fuses_only_the_pattern():
     steps = group(nn.digit_net().layers)
-    assert [type(s).__name__ for s in steps][:3] == ["ConvReluPoolStep", "LayerStep", "ConvReluPoolStep"]
+    assert [type(s).__name__ for s in steps][:3] == ["ConvReluPoolStep", "ConvReluPoolStep", "LayerStep"]
+    assert [type(layer).__name__ for layer in steps[0].layers] == ["Conv2D", "ReLU", "MaxPool2D", "Dropout"]
+    assert sum(len(s.layers) for s in steps) == len(nn.digit_net().layers)
     strided = [nn.Conv2D(1, 2, 3, stride=2), nn.ReLU(), nn.MaxPool2D(2)]
     assert all(isinstance(s, LayerStep) for s in group(strided))
     wide_pool = [nn.Conv2D(1, 2, 3), nn.ReLU(), nn.MaxPool2D(3)]

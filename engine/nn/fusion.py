@@ -3,8 +3,9 @@
 A step covers one or more consecutive layers and has forward(x, training) -> output,
 backward(dy) -> dx and `outputs`, the list of outputs of each layer it covers after the
 last forward (for Sequential.activations). Most layers are their own step. The pattern every
-small CNN repeats, Conv2D (stride 1) -> ReLU -> MaxPool2D(2), runs as one fused step that
-leaves the same gradients in the convolution's `grads` as the three layers would.
+small CNN repeats, Conv2D (stride 1) -> ReLU -> MaxPool2D(2), with the Dropout that often
+follows, runs as one fused step that gives the same output and leaves the same gradients in
+the convolution's `grads` as the layers would.
 """
 
 import numba
@@ -12,7 +13,7 @@ import numpy as np
 
 from engine import _kernels_fused as KF
 from engine.conv import _check_finite, _flat_padded, _resolve_padding
-from engine.nn.layers import Conv2D, MaxPool2D, ReLU
+from engine.nn.layers import Conv2D, Dropout, MaxPool2D, ReLU
 
 
 # Inference keeps the convolution's maps of up to this many images, for the pages that show
@@ -49,16 +50,21 @@ class LayerStep:
 
 
 class ConvReluPoolStep:
-    """Conv2D (stride 1) -> ReLU -> MaxPool2D(2, stride 2), image by image in one kernel.
+    """Conv2D (stride 1) -> ReLU -> MaxPool2D(2, stride 2) [-> Dropout], image by image in one
+    kernel.
 
     x: (N, C, H, W) -> (N, K, Ho // 2, Wo // 2), where (Ho, Wo) is the convolution's output.
+    The dropout draws its key from the Dropout layer's generator, as the layer would, so its
+    masks are the layer's; the layer's own `cache` is left alone.
     """
 
-    def __init__(self, conv, relu, pool):
-        self.layers = [conv, relu, pool]
+    def __init__(self, conv, relu, pool, dropout=None):
+        self.layers = [conv, relu, pool] + ([dropout] if dropout is not None else [])
+        self._dropout = dropout
         self._saved = None              # what backward needs after a fused forward
-        self._outputs = [None, None, None]  # each layer's output after an unfused forward
-        self._z = self._pooled = None   # the convolution's and the pool's outputs
+        self._outputs = [None] * len(self.layers)  # each layer's output after an unfused forward
+        self._z = self._pooled = None   # the convolution's output and the step's output
+        self._maps = None               # `outputs` after a fused forward, once asked for
 
     @staticmethod
     def matches(layers):
@@ -96,9 +102,13 @@ class ConvReluPoolStep:
         zw = np.empty((n if keep else threads, k, ho * wp), dtype=dtype)
         pooled = np.empty((n, k, ho // 2, wo // 2), dtype=dtype)
         arg = np.empty(pooled.shape, dtype=np.int32)
-        KF.conv_relu_maxpool2_forward(xpf, w, b, wp, threads, zw, pooled, arg)
-        self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg)
-        self._outputs = None
+        drop = self._dropout
+        key, threshold, scale = np.uint32(0), np.uint32(0), 1.0  # threshold 0: no dropout
+        if training and drop is not None and drop.p > 0:
+            key, threshold, scale = drop.new_mask_key()
+        KF.conv_relu_maxpool2_forward(xpf, w, b, wp, threads, zw, pooled, arg, key, threshold, scale)
+        self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg, scale)
+        self._outputs = self._maps = None
         self._z = zw.reshape(n, k, ho, wp)[:, :, :, :wo] if keep else None
         self._pooled = pooled
         return pooled
@@ -116,22 +126,28 @@ class ConvReluPoolStep:
 
     @property
     def outputs(self):
-        """[convolution output, after ReLU, after pooling] from the last forward."""
+        """[convolution output, after ReLU, after pooling(, after dropout)] from the last forward."""
         if self._outputs is not None:
             return self._outputs
-        if self._z is None:  # a training forward kept only the pooled maps: redo the convolution
-            (n, _, _, _), _, (ho, wo), xpf, wp, w, b, arg = self._saved
-            zw = np.empty((n, w.shape[0], ho * wp), dtype=xpf.dtype)
-            KF.conv_relu_maxpool2_forward(xpf, w, b, wp, _threads(n), zw, np.empty_like(self._pooled),
-                                          np.empty_like(arg))
-            self._z = zw.reshape(n, -1, ho, wp)[:, :, :, :wo]
-        return [self._z, np.maximum(self._z, 0), self._pooled]
+        if self._maps is None:
+            z, pooled = self._z, self._pooled
+            if z is None:  # a training forward kept only its output: redo the convolution
+                (n, _, _, _), _, (ho, wo), xpf, wp, w, b, arg, _ = self._saved
+                zw = np.empty((n, w.shape[0], ho * wp), dtype=xpf.dtype)
+                pooled = np.empty_like(self._pooled)  # before the dropout
+                KF.conv_relu_maxpool2_forward(xpf, w, b, wp, _threads(n), zw, pooled, np.empty_like(arg),
+                                              np.uint32(0), np.uint32(0), 1.0)
+                z = self._z = zw.reshape(n, -1, ho, wp)[:, :, :, :wo]
+            self._maps = [z, np.maximum(z, 0), pooled] + ([self._pooled] if self._dropout is not None else [])
+        return self._maps
 
     def backward(self, dy, need_dx=True):
         if self._saved is None:
-            conv, relu, pool = self.layers
+            conv, relu, pool = self.layers[:3]
+            if self._dropout is not None:
+                dy = self._dropout.backward(dy)
             return conv.backward(relu.backward(pool.backward(dy)), need_dx=need_dx)
-        (n, c, h, width), pads, _, xpf, wp, w, _, arg = self._saved
+        (n, c, h, width), pads, _, xpf, wp, w, _, arg, scale = self._saved
         dy = np.ascontiguousarray(dy, dtype=xpf.dtype)
         if dy.shape != arg.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {arg.shape}, not {dy.shape}")
@@ -144,7 +160,7 @@ class ConvReluPoolStep:
         if not need_dx:
             dw_part = np.zeros((threads, k + 1, c, fh, fw), dtype=dtype)
             dz_part = np.zeros((threads, 4, xpf.shape[2]), dtype=dtype)
-            KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, dw_part, db_part, dz_part)
+            KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, scale, dw_part, db_part, dz_part)
             conv.grads["w"] += dw_part[:, :k].sum(axis=0)
             conv.grads["b"] += db_part[:, :k].sum(axis=0)
             return None
@@ -154,7 +170,8 @@ class ConvReluPoolStep:
         scratch = np.empty((2, threads, xpf.shape[2] * c), dtype=dtype)
         dx = np.empty((n, c, h, width), dtype=dtype)
         pads_tl = np.array([pads[0], pads[2]], dtype=np.int64)
-        KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, dx, dw_part, db_part, scratch[0], scratch[1])
+        KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, scale, dx, dw_part, db_part,
+                                       scratch[0], scratch[1])
         conv.grads["w"] += dw_part[:, :k].sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
         conv.grads["b"] += db_part[:, :k].sum(axis=0)
         return dx
@@ -165,8 +182,9 @@ def group(layers):
     steps, i = [], 0
     while i < len(layers):
         if ConvReluPoolStep.matches(layers[i:]):
-            steps.append(ConvReluPoolStep(*layers[i:i + 3]))
-            i += 3
+            n = 4 if len(layers) > i + 3 and type(layers[i + 3]) is Dropout else 3
+            steps.append(ConvReluPoolStep(*layers[i:i + n]))
+            i += n
         else:
             steps.append(LayerStep(layers[i]))
             i += 1

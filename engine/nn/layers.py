@@ -273,12 +273,17 @@ class Dropout(Module):
             return x
         x = np.ascontiguousarray(x)
         out, mask = np.empty_like(x), np.empty_like(x)
-        key = np.uint32(self.rng.integers(2**32))  # a fresh, seeded key for every batch
-        threshold = np.uint32(min(round(self.p * 2**32), 2**32 - 1))
         forward = KD.dropout_forward_parallel if x.size >= KD.PARALLEL_FROM else KD.dropout_forward
-        forward(x.reshape(-1), key, threshold, 1 / (1 - self.p), out.reshape(-1), mask.reshape(-1))
+        forward(x.reshape(-1), *self.new_mask_key(), out.reshape(-1), mask.reshape(-1))
         self.cache = mask
         return out
+
+    def new_mask_key(self):
+        """(key, threshold, scale) for one training batch's mask, as _kernels_dropout takes them:
+        a fresh key from the layer's seeded generator, threshold = p * 2**32 (uint32)."""
+        key = np.uint32(self.rng.integers(2**32))
+        threshold = np.uint32(min(round(self.p * 2**32), 2**32 - 1))
+        return key, threshold, 1 / (1 - self.p)
 
     def backward(self, dy):
         mask = self._need_cache()
