@@ -12,9 +12,8 @@ of every wide row are never pooled, so their values do not matter.
 
 Backward uses the sparsity the pool, ReLU and dropout leave: of each 2x2 window only the
 position of the max gets a gradient, and only if that max was positive and not dropped, so it
-visits only those. A first
-layer, which needs no input gradient, computes its weight gradient as vectorised dot
-products instead (see conv_relu_maxpool2_weight_grad).
+visits only those. A first layer, which needs no input gradient, computes its weight gradient
+as vectorised dot products instead (see conv_relu_maxpool2_weight_grad).
 
 While training, the forward writes each image's convolution into a per-thread scratch that
 stays in cache: only the pooled maps and the window maxima's positions are needed later.
