@@ -34,7 +34,7 @@ def keeps(key, i, threshold):
     Every step is cast back to uint32 because Numba widens integer arithmetic to 64 bits.
     Also used by the fused convolution step (_kernels_fused.py), which drops the pooled maps
     itself: both must give the same mask for the same key. Its cached kernels do not see edits
-    here: run `make clean` after changing this function.
+    here: delete engine/__pycache__ after changing this function.
     """
     z = np.uint32(key ^ np.uint32(np.uint32(i) * _GOLDEN))
     z = np.uint32(z ^ (z >> np.uint32(16)))

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 # The one helper from another module, so that a fused dropout drops what the layer drops.
-# Numba's on-disk cache does not notice edits to it: after changing keeps(), run `make clean`
+# Numba's on-disk cache does not notice edits to it: after changing keeps(), delete engine/__pycache__
 # (tests/test_fusion.py compares the two masks).
 from engine._kernels_dropout import keeps
 
