@@ -52,8 +52,10 @@ except ValueError as err:
 
 if result is not None:
     latex = result.formula.replace("W_out", "W_{out}").replace("·", r"\cdot ").replace("floor", r"\operatorname{floor}")
-    latex = re.sub(r"\(effective kernel (.*?= \d+)\)",
-                   lambda m: r"\quad(\text{window span } " + m.group(1) + r")\quad", latex)
+    span = re.search(r"\s*\(effective kernel (.*?= \d+)\)\s*", latex)
+    if span:  # on a line of its own: beside the formula it pushed the answer off the page
+        latex = (r"\begin{aligned}\text{window span } &= " + span.group(1) + r" \\ "
+                 + latex.replace(span.group(0), " ").replace("W_{out} =", "W_{out} &=", 1) + r"\end{aligned}")
     st.latex(latex)
     m1, m2, m3 = st.columns(3)
     m1.metric("Output", f"{result.size} x {result.size}")

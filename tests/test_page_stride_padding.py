@@ -68,6 +68,9 @@ def test_dilation_formula_names_the_window_span():
     at = run(n=12, f=5, stride=2, padding=2, dilation=2)
     assert at.metric[0].value == "4 x 4" and at.metric[1].value == "9 cells"
     assert r"\text{window span }" in at.latex[0].value and "effective kernel" not in at.latex[0].value
+    # the span gets a line of its own, so the formula's answer is not pushed off the page
+    span_line, formula_line = at.latex[0].value.split(r"\\")
+    assert "window span" in span_line and formula_line.strip("$\n ").removesuffix(r"\end{aligned}").strip().endswith("= 4")
 
 
 def test_small_grids_sit_side_by_side_and_big_ones_take_the_whole_width():
