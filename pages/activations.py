@@ -9,7 +9,9 @@ from engine import activation_lab as lab
 from pages.ui import images, params
 from pages.ui.figures import map_image
 from pages.ui.graphs import line_chart
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Activations")
 st.markdown(
     "After each convolution a non-linear **activation** is applied to every value. Without it a "

@@ -9,7 +9,9 @@ from engine.autodiff import (XOR_X, decision_surface, graph_dot, logistic_edges,
                              numerical_gradient, xor_net, xor_train)
 from pages.ui import params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Backpropagation")
 st.markdown(
     "Training needs the gradient of the loss with respect to every weight. Backpropagation gets "

@@ -7,7 +7,9 @@ import streamlit as st
 from engine.quiz import MAKERS, make_question
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Check yourself")
 st.markdown("Work the answer out first, type it, then check. A new question is made from random "
             "settings each time; your score is kept while this tab is open.")

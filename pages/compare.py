@@ -9,8 +9,10 @@ import streamlit as st
 from engine import datasets, metrics, nn
 from engine.export import to_keras, to_pytorch
 from pages.ui.graphs import line_chart
+from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import early_stop_mark
 
+run_inside_app()
 st.title("Compare runs")
 st.markdown(
     "Tuning means changing one thing and training again. Every run you finish on the training page "

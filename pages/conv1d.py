@@ -7,7 +7,9 @@ from engine import conv1d, examples
 from engine.stepthrough import conv1d_steps
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("1D convolution")
 st.markdown(
     "A convolution slides a small **kernel** w along a **signal** x. At each position it "

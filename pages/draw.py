@@ -11,9 +11,11 @@ from engine import nn
 from engine.preprocess import mnist_style
 from pages.ui import images
 from pages.ui.figures import map_image, tile
+from pages.ui.lessons import run_inside_app
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "assets" / "pretrained_digit_net.npz"
 
+run_inside_app()
 st.title("Draw a digit")
 st.markdown(
     "Draw a digit from 0 to 9. It is prepared the way MNIST digits were (cut to its ink, scaled "

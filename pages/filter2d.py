@@ -7,7 +7,9 @@ from engine import conv2d, examples, filters
 from engine.stepthrough import conv2d_window
 from pages.ui import images, params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Image filters: 2D convolution")
 st.markdown(
     "A 2D kernel slides over the image in both directions. At each position the pixels under "

@@ -6,8 +6,10 @@ import streamlit as st
 from engine import datasets, tuning
 from engine.training import SERVER_QUEUE
 from pages.ui import params
+from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import job_status
 
+run_inside_app()
 st.title("Grid search")
 st.markdown(
     "Which learning rate and batch size suit this network? A grid search trains one small network for "

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages.ui.lessons import available_lessons
+from pages.ui.lessons import available_lessons, run_inside_app
 
+run_inside_app()
 st.title("ConvLab")
 st.markdown(
     "Learn how convolutional neural networks work by changing them and watching what happens. "

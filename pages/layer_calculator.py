@@ -5,7 +5,9 @@ import streamlit as st
 
 from engine import architectures as arch
 from pages.ui import params
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Layer calculator")
 st.markdown(
     "Stack layers as you would in Keras and read the table like `model.summary()`: the shape "

@@ -7,7 +7,9 @@ import engine
 from engine import examples
 from pages.ui import images, params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Pooling")
 st.markdown(
     "A pooling layer slides a window over each feature map and keeps one number per window: the "

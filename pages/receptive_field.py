@@ -7,7 +7,9 @@ from engine import nn
 from engine.receptive_field import patch, receptive_fields, window_specs
 from pages.ui import images, params
 from pages.ui.figures import with_box
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Receptive fields")
 st.markdown(
     "A unit in the first convolution sees only the 5 x 5 pixels under its kernel. A unit one layer "

@@ -9,7 +9,9 @@ from engine import conv_output_size, pad2d
 from engine.stepthrough import window_coverage
 from pages.ui import params
 from pages.ui.figures import grid_html
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Stride, padding and dilation")
 st.markdown(
     "A window of size **F** slides over an input of size **W**. **Padding P** adds P cells on "

@@ -10,8 +10,10 @@ import streamlit as st
 from engine import datasets, metrics, nn
 from engine.training import SERVER_QUEUE, TrainingConfig, TrainingRun, build_model
 from pages.ui import params
+from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
 
+run_inside_app()
 st.title("Train on digits")
 st.markdown(
     "Train the lectures' digit recognizer on the real MNIST handwritten digits and watch it learn: "

@@ -7,7 +7,9 @@ from engine import conv2d, conv_output_size, filters
 from engine.stepthrough import params_conv_vs_dense
 from pages.ui import images, params
 from pages.ui.figures import channel_tiles, tile
+from pages.ui.lessons import run_inside_app
 
+run_inside_app()
 st.title("Volumes and many filters")
 st.markdown(
     "A colour image is a **volume**: height x width x 3 channels. Each filter is a volume too, "

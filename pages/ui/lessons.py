@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,3 +64,16 @@ LESSONS = [
 def available_lessons():
     """The lessons whose page file exists, in course order."""
     return [lesson for lesson in LESSONS if lesson.exists]
+
+
+def run_inside_app():
+    """Call at the top of every lesson page: make sure the page runs inside app.py.
+
+    Streamlit finds the pages/ folder and, until one run of app.py has called st.navigation
+    on this server, runs a page opened by its own address (a link a teacher shared, say) on
+    its own: the sidebar then lists bare file names and app.py's wide layout is lost. This
+    turns that folder mode off for the whole server and runs the page again through app.py.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -13,17 +13,10 @@ from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, st
 
 
 @pytest.fixture(scope="session")
-def app_server(browser):
+def app_server():
     port = free_port()
     proc = start_server(port)
-    url = f"http://127.0.0.1:{port}"
-    # Until one session has run app.py, Streamlit answers a deep link such as /train with the
-    # plain pages/ folder listing instead of the app's navigation; the home page sets it up.
-    warm = browser.new_page()
-    warm.goto(url)
-    warm.wait_for_selector("h1", timeout=60_000)
-    warm.close()
-    yield url
+    yield f"http://127.0.0.1:{port}"
     stop_server(proc)
 
 

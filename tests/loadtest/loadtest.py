@@ -249,7 +249,7 @@ async def drive(base, server_pid, args, res):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            # Until one session has run app.py, deep links are not routed: open the home page first.
+            # A class starts at the home page of a server no one has opened yet: time that first.
             warm = await browser.new_page()
             await open_page(warm, base, res, "home (cold)")
             await warm.close()

@@ -1,0 +1,32 @@
+"""A lesson's own address, opened first on a fresh server (a link a teacher shares), shows the
+lesson inside the app: its navigation, its layout and the settings in the link."""
+
+import pytest
+
+from browser_helpers import assert_no_exception, free_port, open_page, screenshot, start_server, stop_server
+
+
+@pytest.fixture
+def fresh_server():
+    port = free_port()
+    proc = start_server(port)
+    yield f"http://127.0.0.1:{port}"
+    stop_server(proc)
+
+
+def test_first_visit_by_a_lesson_link_gets_the_app_navigation(fresh_server, page):
+    open_page(page, f"{fresh_server}/pooling?kind=average&size=3&stride=1")
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text() == "Pooling"
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    # the app's sections and lesson titles, not the pages/ folder's file names
+    for expected in ("Inside a CNN", "Welcome", "Stride, padding, dilation"):
+        assert expected in nav, nav
+    assert "check yourself" not in nav and "stride padding" not in nav, nav
+    # the link's settings: average pooling, 3 x 3 windows moved by 1 (so they overlap)
+    assert page.get_by_role("combobox", name="Pooling").input_value() == "average"
+    assert "The windows overlap" in page.locator('[data-testid="stMain"]').inner_text()
+    # app.py's wide layout: the lesson uses most of the 1280-pixel window
+    width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
+    assert width > 900, width
+    screenshot(page, "deep_link_pooling")
