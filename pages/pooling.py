@@ -58,9 +58,8 @@ winners = []
 if st.session_state.kind == "max":
     rows, cols = engine.pool.max_pool2d_argmax(x[None, None], size, stride)
     winners = list(zip(rows.ravel().tolist(), cols.ravel().tolist()))
-st.markdown(grid_html(dx, fmt="{:.3g}", highlight=winners,
-                      caption="gradient each input receives (bold: a window's maximum)"),
-            unsafe_allow_html=True)
+caption = "gradient each input receives" + (" (thick border: a window's maximum)" if winners else "")
+st.markdown(grid_html(dx, fmt="{:.3g}", highlight=winners, caption=caption), unsafe_allow_html=True)
 
 st.subheader("On a real feature map, and what a small shift does")
 st.slider("Shift the digit right by (pixels)", 0, 3, key="shift")

@@ -30,3 +30,10 @@ def test_every_kind_and_the_shift():
 def test_windows_that_do_not_tile_are_flagged():
     at = run(size=3, stride=2)
     assert "do not tile" in at.warning[0].value
+
+
+def test_thick_borders_are_explained_only_where_window_maxima_have_them():
+    grid = run().markdown[3].value
+    assert "thick border" in grid and "3px solid #222" in grid
+    grid = run(kind="average").markdown[3].value
+    assert "thick border" not in grid and "3px solid #222" not in grid
