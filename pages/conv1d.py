@@ -30,7 +30,7 @@ def parse(text, name):
         st.error(f"Type at least one number for {name}, e.g. 1, -1, 2.")
         return None
     if len(parts) > 40:
-        st.error(f"{name} has {len(parts)} numbers; keep it to 40 so every step fits on screen.")
+        st.error(f"{name} has {len(parts)} numbers; keep it to 40 so the steps stay easy to follow.")
         return None
     try:
         values = np.array([float(p) for p in parts])
@@ -50,6 +50,15 @@ def _is_number(text):
         return True
     except ValueError:
         return False
+
+
+def _factor(v):
+    """A number as a factor in a written-out sum: negative ones in brackets, 2·(-1) not 2·-1."""
+    return f"({v:g})" if v < 0 else f"{v:g}"
+
+
+def _values(n):
+    return f"{n} value" + ("" if n == 1 else "s")
 
 
 def _advance(n_out):
@@ -90,7 +99,8 @@ if x is not None and w is not None:
     st.markdown(grid_html(shown, highlight=under, dim=off,
                           caption="the flipped kernel" if flip else "the kernel, not flipped"),
                 unsafe_allow_html=True)
-    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(np.array(x)[list(step.positions)], step.kernel)) or "0"
+    terms = " + ".join(f"{_factor(a)}·{_factor(b)}"
+                       for a, b in zip(np.array(x)[list(step.positions)], step.kernel)) or "0"
     st.markdown(f"**y[{step.index}]** = {terms} = **{step.total:g}**")
 
     full = conv1d(x, w, "full", flip)
@@ -102,10 +112,10 @@ if x is not None and w is not None:
                           caption="full output; orange dashes: the 'valid' part"),
                 unsafe_allow_html=True)
     c1, c2, c3 = st.columns(3)
-    c1.metric("full", f"{len(full)} values", help="every position where x and w overlap: n + m - 1")
-    c2.metric("same", f"{len(same)} values", help="the centred part as long as x")
+    c1.metric("full", _values(len(full)), help="every position where x and w overlap: n + m - 1")
+    c2.metric("same", _values(len(same)), help="the centred part as long as x")
     if len(conv1d(x, w, "valid", flip)):
-        c3.metric("valid", f"{len(valid_cells)} values", help="only where w lies fully inside x")
+        c3.metric("valid", _values(len(valid_cells)), help="only where w lies fully inside x")
     st.code("full  = " + ", ".join(f"{v:g}" for v in full) + "\nsame  = "
             + ", ".join(f"{v:g}" for v in same) + "\nvalid = "
             + ", ".join(f"{v:g}" for v in conv1d(x, w, "valid", flip)), language=None)

@@ -59,3 +59,11 @@ def test_next_step_button_moves_the_kernel_and_wraps_around():
     at.slider[0].set_value(6).run()
     at.button[0].click().run()
     assert at.slider[0].value == 0 and not at.exception
+
+
+def test_negative_factors_are_bracketed_and_one_value_is_singular():
+    at = run(x="1,2,3", w="-1,2,-3", pos=2)
+    assert not at.exception and not at.error
+    terms = next(m.value for m in at.markdown if "y[2]" in m.value)
+    assert "·(-" in terms and "·-" not in terms, terms
+    assert [m.value for m in at.metric] == ["5 values", "3 values", "1 value"]

@@ -128,11 +128,14 @@ def grid_html(a, highlight=(), fmt="{:g}", caption=None, cell=34, outline=(), di
                 border = "3px solid #222"
             opacity = "opacity:0.35;" if (i, j) in dim else ""
             text = fmt.format(int(a[i, j]) if float(a[i, j]).is_integer() else a[i, j])
-            tds.append(f'<td style="width:{cell}px;height:{cell}px;background:{bg};color:{fg};'
+            tds.append(f'<td style="width:{cell}px;min-width:{cell}px;height:{cell}px;background:{bg};color:{fg};'
                        f'border:{border};text-align:center;font-size:13px;padding:0;{opacity}">{text}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
     cap = f'<caption style="caption-side:bottom;font-size:12px;color:#555">{html.escape(caption)}</caption>' if caption else ""
-    return f'<table role="img" aria-label="{html.escape(caption or "grid of numbers")}" style="border-collapse:collapse;margin:4px 0">{cap}{"".join(rows)}</table>'
+    table = (f'<table role="img" aria-label="{html.escape(caption or "grid of numbers")}" '
+             f'style="border-collapse:collapse;margin:4px 0">{cap}{"".join(rows)}</table>')
+    # a row too long for the page scrolls sideways instead of squeezing its numbers together
+    return f'<div style="overflow-x:auto;max-width:100%">{table}</div>'
 
 
 def side_by_side(*blocks, gap=28):

@@ -32,6 +32,20 @@ def test_conv1d_new_kernel_gives_new_outputs(app_server, page):
     screenshot(page, "conv1d_bad_kernel")
 
 
+def test_conv1d_longest_signal_scrolls_sideways_with_readable_cells(app_server, page):
+    forty = ",".join(str(i % 9 - 4) for i in range(40))
+    open_page(page, f"{app_server}/conv1d?x={forty}&w={forty}&pos=78")
+    assert_no_exception(page)
+    # the padded signal has 118 cells: its own box scrolls, the page itself does not widen
+    grid = page.locator("[data-testid='stMain'] table").first
+    assert grid.locator("td").count() == 118
+    assert min(grid.locator("td").evaluate_all("tds => tds.map(td => td.getBoundingClientRect().width)")) >= 30
+    box = grid.locator("xpath=..")
+    assert box.evaluate("d => d.scrollWidth > d.clientWidth + 1000")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "conv1d_forty_values")
+
+
 def test_filter2d_step_through_moves_the_window(app_server, page):
     open_page(page, f"{app_server}/filter2d")
     nudge(page, "Output row", "ArrowRight")
