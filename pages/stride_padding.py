@@ -86,7 +86,7 @@ if result is not None:
         left, right = st.columns(2) if result.padded <= 12 else (st.container(), st.container())
         left.markdown("**How many windows see each cell**", help="Row count times column count")
         left.markdown(grid_html(grid, highlight=first, outline=pad_cells, dim=unseen, cell=24,
-                                caption="dashed: padding; bold: the first window; faded: never seen"),
+                                caption="dashed: padding; thick border: the first window; faded: never seen"),
                       unsafe_allow_html=True)
         sample = np.arange(1, n * n + 1, dtype=np.float64).reshape(n, n)
         right.markdown(f"**The padded input ({st.session_state.mode} padding)**")
