@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui.lessons import available_lessons
+from pages.ui.lessons import app_navigation, available_lessons
 
 st.set_page_config(page_title="ConvLab", page_icon="🧮", layout="wide")
 
@@ -12,4 +12,5 @@ for lesson in available_lessons():
                    default=(lesson.url_path == "home"))
     sections.setdefault(lesson.section, []).append(page)
 
-st.navigation(sections).run()
+with app_navigation():
+    st.navigation(sections).run()

@@ -1,12 +1,16 @@
 """The lessons in the order a course meets them: used by app.py's navigation and the home page."""
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,31 @@ def available_lessons():
     return [lesson for lesson in LESSONS if lesson.exists]
 
 
+_through_app = threading.local()  # whether this thread's script run came in through app.py
+
+
+@contextmanager
+def app_navigation():
+    """app.py runs its navigation inside this, so that a page can tell it came in through app.py."""
+    _through_app.active = True
+    try:
+        yield
+    finally:
+        _through_app.active = False
+
+
 def run_inside_app():
     """Call at the top of every lesson page: make sure the page runs inside app.py.
 
     Streamlit finds the pages/ folder and, until one run of app.py has called st.navigation
     on this server, runs a page opened by its own address (a link a teacher shared, say) on
-    its own: the sidebar then lists bare file names and app.py's wide layout is lost. This
-    turns that folder mode off for the whole server and runs the page again through app.py.
+    its own: the sidebar then lists bare file names and app.py's wide layout is lost. A class
+    opening the link at once all starts that way. Such a run turns the folder mode off for the
+    whole server and runs the page again, through app.py. A page test runs the page file as
+    the main script: that is left alone.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    ctx = get_script_run_ctx()
+    if getattr(_through_app, "active", False) or ctx is None or Path(ctx.main_script_path).resolve() != APP:
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()
