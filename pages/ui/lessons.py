@@ -1,4 +1,5 @@
-"""The lessons in the order a course meets them: used by app.py's navigation and the home page."""
+"""The lessons in the order a course meets them, for app.py's navigation and the home page, and
+the check every lesson page makes that it runs inside that navigation."""
 
 import threading
 from contextlib import contextmanager
