@@ -65,18 +65,19 @@ def wait_until_idle(page, timeout=60_000):
     stApp carries the script state ('initial', 'running', 'notRunning', ...); skeletons and
     stale elements mean a run is still arriving.
     """
+    idle = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        const state = app && app.getAttribute('data-test-script-state');
+        return state && !['initial', 'running', 'rerunRequested'].includes(state)
+            && !document.querySelector('[data-testid="stSkeleton"]')
+            && !document.querySelector('[data-stale="true"]');
+    }"""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const state = app && app.getAttribute('data-test-script-state');
-            return state && state !== 'initial' && state !== 'running'
-                && !document.querySelector('[data-testid="stSkeleton"]')
-                && !document.querySelector('[data-stale="true"]');
-        }""",
-        timeout=timeout,
-    )
-    page.wait_for_timeout(300)
+    # twice, with a pause between: a run that ends in a rerun (a page that sends itself back
+    # through app.py) looks idle for a moment before the next run starts
+    for _ in range(2):
+        page.wait_for_function(idle, timeout=timeout)
+        page.wait_for_timeout(300)
 
 
 def open_page(page, url, timeout=60_000):

@@ -25,7 +25,7 @@ def test_first_visit_by_a_lesson_link_gets_the_app_navigation(fresh_server, page
     assert _app_navigation(nav), nav
     # the link's settings: average pooling, 3 x 3 windows moved by 1 (so they overlap)
     assert page.get_by_role("combobox", name="Pooling").input_value() == "average"
-    assert "The windows overlap" in page.locator('[data-testid="stMain"]').inner_text()
+    page.get_by_text("The windows overlap").wait_for(timeout=60_000)
     # app.py's wide layout: the lesson uses most of the 1280-pixel window
     width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
     assert width > 900, width
