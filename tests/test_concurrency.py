@@ -247,12 +247,13 @@ def _page_faults_per_step(root):
         x, y = rng.random((256, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 256)
         model = nn.digit_net()
         opt = nn.Adam(model, 1e-3)
-        for _ in range(10):
+        # the heap still grows now and then in the first 20 steps (some 500 faults at once)
+        for _ in range(20):
             nn.train_step(model, opt, x, y)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(10):
+        for _ in range(20):
             nn.train_step(model, opt, x, y)
-        print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
     """)
     env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
     env["PYTHONPATH"] = str(root)
@@ -264,7 +265,8 @@ def _page_faults_per_step(root):
 
 def test_training_steps_reuse_freed_memory_instead_of_faulting_in_fresh_pages():
     """glibc gives big freed blocks back to the system by default, and a batch-256 step then
-    page-faulted about 250 times; the engine asks it to keep them."""
+    page-faulted 100 to 400 times; the engine asks it to keep them (0 to 27 after the heap has
+    settled, by step 20)."""
     if not sys.platform.startswith("linux"):
         import pytest
         pytest.skip("the setting is glibc's")
