@@ -130,6 +130,7 @@ def test_inference_outputs_are_the_layers_maps_for_small_and_big_batches(n):
     for mine, theirs in zip(step.outputs, run_layers(ref, x, np.zeros((n, 3, 4, 4)))[0]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
 
+
 def test_outputs_after_training_are_the_maps_the_forward_saw():
     """A training forward keeps only the pooled maps; the convolution's output is redone on
     request from the weights of that forward, even after the optimizer has moved them."""
