@@ -171,6 +171,23 @@ def test_adam_steps_are_the_lecture_formula(n_in, n_out, dtype, method):
     assert np.allclose(layer.params["w"], expected, rtol=0, atol=tol)
 
 
+def test_adam_updates_the_arrays_a_model_holds_now_not_those_of_its_first_step():
+    model = nn.Sequential([nn.Dense(3, 2, seed=0)])
+    layer = model.layers[0]
+    opt = nn.Adam(model, lr=0.1)
+    layer.grads["w"][...] = 1.0
+    assert opt.checked_step()
+    layer.params["w"] = np.zeros((3, 2), np.float32)  # a learner sets the weights by hand
+    layer.grads["w"][...] = 1.0
+    assert opt.checked_step()
+    assert np.all(layer.params["w"] < 0)
+    model.astype(np.float64)  # new arrays for every parameter and gradient
+    before = layer.params["b"].copy()
+    layer.grads["b"][...] = -1.0
+    assert opt.checked_step()
+    assert layer.params["b"].dtype == np.float64 and np.all(layer.params["b"] > before)
+
+
 def test_adam_flushes_averages_that_decay_into_subnormals_but_keeps_nan():
     model = nn.Sequential([nn.Dense(2, 1, seed=0)])
     layer = model.layers[0]

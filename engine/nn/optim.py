@@ -76,6 +76,11 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
+def _adam_kernel(p):
+    """The kernel for p: small parameters stay on one thread, where waking the others costs more."""
+    return KO.adam_update if p.size >= 65536 else KO.adam_update_serial
+
+
 class Adam(Optimizer):
     """Momentum and RMSprop together, with bias correction for the first steps."""
 
@@ -83,6 +88,7 @@ class Adam(Optimizer):
         super().__init__(model, lr)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
+        self._plan_for, self._plan = None, None  # see _kernel_plan
 
     def step(self):
         self.t += 1
@@ -91,6 +97,21 @@ class Adam(Optimizer):
     def checked_step(self):
         """Optimizer.checked_step with the copies and the check made in the update's own pass."""
         self.t += 1
+        plan = self._kernel_plan()
+        if plan is None:
+            return self._checked_step_by_update()
+        b1, b2, eps = self.beta1, self.beta2, self.eps
+        step_size, v_hat_scale = self._bias_corrections()
+        bad = 0
+        for update, p, g, m, v, backup, tiny in plan:
+            bad += update(p, g, m, v, b1, b2, step_size, v_hat_scale, eps, tiny, backup)
+        if bad == 0:
+            return True
+        for _, p, _, _, _, backup, _ in plan:
+            p[...] = backup
+        return False
+
+    def _checked_step_by_update(self):
         undo, bad = [], 0
         for layer, name in self.model.parameters():
             p = layer.params[name]
@@ -103,17 +124,44 @@ class Adam(Optimizer):
             p[...] = backup
         return False
 
+    def _kernel_plan(self):
+        """For each parameter, the kernel and its flat arrays (p, g, m, v, backup) and the
+        dtype's smallest normal number, or None when some parameter does not suit the kernels.
+
+        A training step calls checked_step once per batch: building these views anew each
+        time cost more than the small parameters' updates. The plan is made again when the
+        model's arrays change (astype, load, a learner assigning new ones).
+        """
+        pairs = [(layer.params[name], layer.grads[name], (id(layer), name))
+                 for layer, name in self.model.parameters()]
+        if self._plan_for is not None and len(pairs) == len(self._plan_for) and all(
+                p is p0 and g is g0 for (p, g, _), (p0, g0) in zip(pairs, self._plan_for)):
+            return self._plan
+        plan = []
+        for p, g, key in pairs:
+            if not (p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype
+                    and p.dtype in (np.float32, np.float64)):
+                plan = None
+                break
+            m, v = self._slots(key, p, 2)
+            plan.append((_adam_kernel(p), p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                         np.empty(p.size, p.dtype), np.finfo(p.dtype).tiny))
+        self._plan_for, self._plan = [(p, g) for p, g, _ in pairs], plan
+        return plan
+
+    def _bias_corrections(self):
+        """(lr / (1 - b1^t), 1 / (1 - b2^t)): the step size and the scale of v."""
+        return self.lr / (1 - self.beta1 ** self.t), 1 / (1 - self.beta2 ** self.t)
+
     def update(self, key, p, g, backup=None):
         """Adam's update of p from g; with backup (shaped like p), p's old values go there.
         Returns how many of p's new values are NaN or infinite."""
         m, v = self._slots(key, p, 2)
-        step_size = self.lr / (1 - self.beta1 ** self.t)
-        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
+        step_size, v_hat_scale = self._bias_corrections()
         if p.flags.c_contiguous and g.flags.c_contiguous and g.dtype == p.dtype:
-            update = KO.adam_update if p.size >= 65536 else KO.adam_update_serial
             saved = np.empty(0, p.dtype) if backup is None else backup.reshape(-1)
-            return update(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), self.beta1, self.beta2,
-                          step_size, v_hat_scale, self.eps, np.finfo(p.dtype).tiny, saved)
+            return _adam_kernel(p)(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), self.beta1,
+                                   self.beta2, step_size, v_hat_scale, self.eps, np.finfo(p.dtype).tiny, saved)
         if backup is not None:
             backup[...] = p
         m *= self.beta1
