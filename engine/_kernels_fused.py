@@ -158,9 +158,9 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold
                             _add_kernel_row(zn[k], xr, p * wp, w[k, c, p], L)
                 for f in range(k, k + step):
                     _relu_maxpool2(zn[f], wp, pooled[n, f], arg[n, f])
-                    if threshold > 0:
-                        _dropout_map(pooled[n, f], arg[n, f], key, threshold, scale, (n * K + f) * pooled[n, f].size)
                 k += step
+            if threshold > 0:  # all the image's maps in one loop: long enough to vectorise well
+                _dropout_maps(pooled[n], arg[n], key, threshold, scale, n * pooled[n].size)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
@@ -265,9 +265,9 @@ def _relu_maxpool2(o, wp, pooled, arg):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def _dropout_map(pooled, arg, key, threshold, scale, first):
-    """Dropout of one pooled map, pooled and arg: (Po, Qo), whose first value has index
-    `first` in the whole batch (the index the Dropout layer hashes)."""
+def _dropout_maps(pooled, arg, key, threshold, scale, first):
+    """Dropout of one image's pooled maps, pooled and arg: (K, Po, Qo), whose first value has
+    index `first` in the whole batch (the index the Dropout layer hashes)."""
     p, a = pooled.reshape(-1), arg.reshape(-1)
     s, zero = pooled.dtype.type(scale), pooled.dtype.type(0)
     for j in range(p.shape[0]):
