@@ -70,3 +70,52 @@ def dropout_forward_parallel(x, key, threshold, scale, out, mask):
     s, zero = mask.dtype.type(scale), mask.dtype.type(0)
     for i in prange(x.shape[0]):
         _drop_one(x, i, key, threshold, s, zero, out, mask)
+
+
+# ReLU then dropout, as after a hidden dense layer, in one pass each way.
+
+@njit(cache=True, nogil=True, inline="always")
+def _relu_drop_one(x, i, key, threshold, s, zero, one, out):
+    relu = x[i] * (one if x[i] > zero else zero)  # as the ReLU layer: x * (x > 0), NaN stays NaN
+    out[i] = relu * (s if keeps(key, i, threshold) else zero)
+
+
+@njit(cache=True, nogil=True)
+def relu_dropout_forward(x, key, threshold, scale, out):
+    """out = dropout(ReLU(x)) with dropout_forward's mask for this key; the mask is not kept
+    (the backward reads it from out). x, out: (n,) flat, of one float dtype; threshold 0
+    drops nothing (with scale 1: a plain ReLU)."""
+    s, zero, one = out.dtype.type(scale), out.dtype.type(0), out.dtype.type(1)
+    for i in range(x.shape[0]):
+        _relu_drop_one(x, i, key, threshold, s, zero, one, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def relu_dropout_forward_parallel(x, key, threshold, scale, out):
+    """relu_dropout_forward over the threads, for arrays of PARALLEL_FROM values or more."""
+    s, zero, one = out.dtype.type(scale), out.dtype.type(0), out.dtype.type(1)
+    for i in prange(x.shape[0]):
+        _relu_drop_one(x, i, key, threshold, s, zero, one, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _relu_drop_grad_one(dy, out, i, s, zero, dx):
+    # out > 0 exactly where the value was positive and kept (scale >= 1 cannot round it to 0)
+    dx[i] = dy[i] * (s if out[i] > zero else zero)
+
+
+@njit(cache=True, nogil=True)
+def relu_dropout_backward(dy, out, scale, dx):
+    """dx = the gradient through relu_dropout_forward: dy * scale where out > 0, else dy * 0.
+    dy, out, dx: (n,) flat, of one float dtype."""
+    s, zero = dx.dtype.type(scale), dx.dtype.type(0)
+    for i in range(dy.shape[0]):
+        _relu_drop_grad_one(dy, out, i, s, zero, dx)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def relu_dropout_backward_parallel(dy, out, scale, dx):
+    """relu_dropout_backward over the threads, for arrays of PARALLEL_FROM values or more."""
+    s, zero = dx.dtype.type(scale), dx.dtype.type(0)
+    for i in prange(dy.shape[0]):
+        _relu_drop_grad_one(dy, out, i, s, zero, dx)

@@ -1,10 +1,11 @@
-"""The fused Conv2D -> ReLU -> MaxPool2D [-> Dropout] step against the layers run one by one."""
+"""The fused Conv2D -> ReLU -> MaxPool2D [-> Dropout] and ReLU -> Dropout steps against the
+layers run one by one."""
 
 import numpy as np
 import pytest
 
 from engine import nn
-from engine.nn.fusion import ConvReluPoolStep, LayerStep, group
+from engine.nn.fusion import ConvReluPoolStep, LayerStep, ReluDropoutStep, group
 from gradcheck import assert_gradients_close, numerical_gradient
 
 
@@ -204,10 +205,53 @@ def test_a_fused_dropout_does_nothing_at_inference():
 
 def test_group_fuses_only_the_pattern():
     steps = group(nn.digit_net().layers)
-    assert [type(s).__name__ for s in steps][:3] == ["ConvReluPoolStep", "ConvReluPoolStep", "LayerStep"]
+    assert [type(s).__name__ for s in steps] == ["ConvReluPoolStep", "ConvReluPoolStep", "LayerStep", "LayerStep",
+                                                 "ReluDropoutStep", "LayerStep"]
     assert [type(layer).__name__ for layer in steps[0].layers] == ["Conv2D", "ReLU", "MaxPool2D", "Dropout"]
+    assert [type(layer).__name__ for layer in steps[4].layers] == ["ReLU", "Dropout"]
     assert sum(len(s.layers) for s in steps) == len(nn.digit_net().layers)
     strided = [nn.Conv2D(1, 2, 3, stride=2), nn.ReLU(), nn.MaxPool2D(2)]
     assert all(isinstance(s, LayerStep) for s in group(strided))
     wide_pool = [nn.Conv2D(1, 2, 3), nn.ReLU(), nn.MaxPool2D(3)]
     assert all(isinstance(s, LayerStep) for s in group(wide_pool))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(64, 256), (3, 2, 5, 5), (300, 256)])  # the last: over the threads
+@pytest.mark.parametrize("p", [0.5, 0.0])
+def test_relu_then_dropout_is_fused_and_gives_exactly_what_the_layers_give(dtype, shape, p):
+    rng = np.random.default_rng(9)
+    relu, drop = nn.ReLU(), nn.Dropout(p, seed=4)
+    step = ReluDropoutStep(nn.ReLU(), nn.Dropout(p, seed=4))
+    for _ in range(2):  # the second batch draws a new key, as the layer does
+        x = rng.normal(size=shape).astype(dtype)
+        x.flat[:3] = [0.0, -0.0, 1e-30]
+        after_relu = relu.forward(x)
+        expected = drop.forward(after_relu)
+        out = step.forward(x)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(step.outputs[0], after_relu)
+        assert step.outputs[1] is out and step.last_output is out
+        dy = rng.normal(size=shape).astype(dtype)
+        np.testing.assert_array_equal(step.backward(dy), relu.backward(drop.backward(dy)))
+    if p:
+        assert 0.6 < (out == 0).mean() < 0.9  # half dropped, and about half of the rest negative
+
+
+def test_fused_relu_and_dropout_pass_nan_on_and_keep_every_value_at_inference():
+    x = np.array([[np.nan, -1.0, 2.0, 0.0]] * 40)
+    step = ReluDropoutStep(nn.ReLU(), nn.Dropout(0.5, seed=0))
+    out = step.forward(x, training=False)
+    np.testing.assert_array_equal(out, nn.ReLU().forward(x))
+    assert np.isnan(out[:, 0]).all()
+    np.testing.assert_array_equal(step.backward(np.ones_like(x)), np.tile([0.0, 0.0, 1.0, 0.0], (40, 1)))
+
+
+def test_fused_relu_and_dropout_refuse_a_gradient_of_the_wrong_shape_or_before_forward():
+    step = ReluDropoutStep(nn.ReLU(), nn.Dropout(0.5, seed=0))
+    with pytest.raises(RuntimeError, match="forward before backward"):
+        step.backward(np.ones((2, 3)))
+    step.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        step.backward(np.ones((3, 2)))
