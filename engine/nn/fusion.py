@@ -184,8 +184,8 @@ class ReluDropoutStep:
 
     The mask is the Dropout layer's for the key drawn from its generator; the backward reads
     it back from the output, which is positive exactly where a positive value was kept. At
-    batch 64 after the digit network's hidden layer: about 0.06 ms a step less than the two
-    layers, whose four passes each made a new array.
+    batch 64 after the digit network's hidden layer: 0.03 ms a step forward and backward,
+    against 0.063 ms for the two layers, whose four passes each made a new array.
     """
 
     def __init__(self, relu, dropout):
