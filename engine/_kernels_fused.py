@@ -136,7 +136,8 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold
             k = 0
             while k < K:
                 # 3x3 filters go four or two at a time, 5-wide ones four at a time, sharing
-                # their input loads (the first layer at batch 64, on one thread: 0.45 ms, not 0.54)
+                # their input loads (the first layer at batch 64, on one thread: 0.45 ms, not 0.54);
+                # fours go a kernel row at a time
                 step = 4 if (is3 or is5) and k + 4 <= K else (2 if is3 and k + 2 <= K else 1)
                 for f in range(k, k + step):
                     o = zn[f]
@@ -149,8 +150,9 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold
                             _add_5_row_quad(zn[k], zn[k + 1], zn[k + 2], zn[k + 3], xr, p * wp,
                                             w[k, c, p], w[k + 1, c, p], w[k + 2, c, p], w[k + 3, c, p], L)
                     elif step == 4:
-                        _add_3x3_quad(zn[k], zn[k + 1], zn[k + 2], zn[k + 3], xr, wp,
-                                      w[k, c], w[k + 1, c], w[k + 2, c], w[k + 3, c], L)
+                        for p in range(FH):
+                            _add_3_row_quad(zn[k], zn[k + 1], zn[k + 2], zn[k + 3], xr, p * wp,
+                                            w[k, c, p], w[k + 1, c, p], w[k + 2, c, p], w[k + 3, c, p], L)
                     elif step == 2:
                         _add_3x3_pair(zn[k], zn[k + 1], xr, wp, w[k, c], w[k + 1, c], L)
                     else:
@@ -164,39 +166,27 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold
 
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def _add_3x3_quad(o0, o1, o2, o3, xr, wp, w0, w1, w2, w3, L):
-    """o_f[j] += the 3x3 filter w_f at wide index j, for four filters f in one pass.
+def _add_3_row_quad(o0, o1, o2, o3, xr, base, w0, w1, w2, w3, L):
+    """o_f[j] += sum_q w_f[q] * xr[base + q + j] for one 3-wide kernel row of four filters f.
 
-    Each input value is loaded once for all four, and the 36 weights are read into
-    locals first: LLVM cannot keep them in registers otherwise, because it cannot rule
-    out that the stores to o change them. About 1.3 times faster than two pairs.
+    Each input value is loaded once for all four, and the 12 weights are read into locals
+    first: LLVM cannot keep them in registers otherwise, because it cannot rule out that the
+    stores to o change them. Whole 3x3 filters in one pass need 36 weights, more than the 32
+    vector registers hold; at batch 64 on two threads the second layer's forward took
+    0.27-0.30 ms that way and 0.28-0.29 ms row by row (six alternating runs), with a third of
+    the code.
     """
-    a0, a1, a2 = xr[0:L], xr[1:1 + L], xr[2:2 + L]
-    b0, b1, b2 = xr[wp:wp + L], xr[wp + 1:wp + 1 + L], xr[wp + 2:wp + 2 + L]
-    c0, c1, c2 = xr[2 * wp:2 * wp + L], xr[2 * wp + 1:2 * wp + 1 + L], xr[2 * wp + 2:2 * wp + 2 + L]
-    f00, f01, f02 = w0[0, 0], w0[0, 1], w0[0, 2]
-    f03, f04, f05 = w0[1, 0], w0[1, 1], w0[1, 2]
-    f06, f07, f08 = w0[2, 0], w0[2, 1], w0[2, 2]
-    f10, f11, f12 = w1[0, 0], w1[0, 1], w1[0, 2]
-    f13, f14, f15 = w1[1, 0], w1[1, 1], w1[1, 2]
-    f16, f17, f18 = w1[2, 0], w1[2, 1], w1[2, 2]
-    f20, f21, f22 = w2[0, 0], w2[0, 1], w2[0, 2]
-    f23, f24, f25 = w2[1, 0], w2[1, 1], w2[1, 2]
-    f26, f27, f28 = w2[2, 0], w2[2, 1], w2[2, 2]
-    f30, f31, f32 = w3[0, 0], w3[0, 1], w3[0, 2]
-    f33, f34, f35 = w3[1, 0], w3[1, 1], w3[1, 2]
-    f36, f37, f38 = w3[2, 0], w3[2, 1], w3[2, 2]
+    x0, x1, x2 = xr[base:base + L], xr[base + 1:base + 1 + L], xr[base + 2:base + 2 + L]
+    a0, a1, a2 = w0[0], w0[1], w0[2]
+    b0, b1, b2 = w1[0], w1[1], w1[2]
+    c0, c1, c2 = w2[0], w2[1], w2[2]
+    d0, d1, d2 = w3[0], w3[1], w3[2]
     for j in range(L):
-        e0, e1, e2, e3, e4 = a0[j], a1[j], a2[j], b0[j], b1[j]
-        e5, e6, e7, e8 = b2[j], c0[j], c1[j], c2[j]
-        o0[j] += (f00 * e0 + f01 * e1 + f02 * e2 + f03 * e3 + f04 * e4
-                  + f05 * e5 + f06 * e6 + f07 * e7 + f08 * e8)
-        o1[j] += (f10 * e0 + f11 * e1 + f12 * e2 + f13 * e3 + f14 * e4
-                  + f15 * e5 + f16 * e6 + f17 * e7 + f18 * e8)
-        o2[j] += (f20 * e0 + f21 * e1 + f22 * e2 + f23 * e3 + f24 * e4
-                  + f25 * e5 + f26 * e6 + f27 * e7 + f28 * e8)
-        o3[j] += (f30 * e0 + f31 * e1 + f32 * e2 + f33 * e3 + f34 * e4
-                  + f35 * e5 + f36 * e6 + f37 * e7 + f38 * e8)
+        e0, e1, e2 = x0[j], x1[j], x2[j]
+        o0[j] += a0 * e0 + a1 * e1 + a2 * e2
+        o1[j] += b0 * e0 + b1 * e1 + b2 * e2
+        o2[j] += c0 * e0 + c1 * e1 + c2 * e2
+        o3[j] += d0 * e0 + d1 * e1 + d2 * e2
 
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
@@ -218,8 +208,8 @@ def _add_5_row_quad(o0, o1, o2, o3, xr, base, w0, w1, w2, w3, L):
 
 @njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def _add_3x3_pair(o, o2, xr, wp, wa, wb, L):
-    """o[j] += the 3x3 filter wa at wide index j; o2[j] += the filter wb there (see
-    _add_3x3_quad), for the filters a multiple of four leaves."""
+    """o[j] += the 3x3 filter wa at wide index j; o2[j] += the filter wb there, for the filters
+    a multiple of four leaves (18 weights: these fit in the registers whole)."""
     a0, a1, a2 = xr[0:L], xr[1:1 + L], xr[2:2 + L]
     b0, b1, b2 = xr[wp:wp + L], xr[wp + 1:wp + 1 + L], xr[wp + 2:wp + 2 + L]
     c0, c1, c2 = xr[2 * wp:2 * wp + L], xr[2 * wp + 1:2 * wp + 1 + L], xr[2 * wp + 2:2 * wp + 2 + L]
