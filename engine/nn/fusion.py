@@ -183,7 +183,8 @@ class ReluDropoutStep:
     """ReLU -> Dropout in one pass forward and one backward. x: any shape, float32 or float64.
 
     The mask is the Dropout layer's for the key drawn from its generator; the backward reads
-    it back from the output, which is positive exactly where a positive value was kept. At
+    it back from the output, which is positive exactly where a positive value was kept. The two
+    layers' own caches are left alone, as in ConvReluPoolStep: run the step, not the layers. At
     batch 64 after the digit network's hidden layer: 0.03 ms a step forward and backward,
     against 0.063 ms for the two layers, whose four passes each made a new array.
     """
