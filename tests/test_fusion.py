@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import nn
-from engine.nn.fusion import ConvReluPoolStep, LayerStep, ReluDropoutStep, group
+from engine.nn.fusion import ConvReluPoolStep, LayerStep, ReluDropoutStep, _aligned_empty, group
 from gradcheck import assert_gradients_close, numerical_gradient
 
 
@@ -201,6 +201,16 @@ def test_a_fused_dropout_does_nothing_at_inference():
     out = step.forward(x, training=False)
     np.testing.assert_allclose(out, outs[-1], rtol=1e-12, atol=1e-12)
     assert len(step.outputs) == 4 and step.outputs[3] is out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("shape", [(2, 8, 896), (3, 5), (7,), (0, 4)])
+def test_scratch_starts_on_a_cache_line(dtype, shape):
+    for _ in range(20):  # NumPy hands out addresses at several offsets
+        for a in (_aligned_empty(shape, dtype), _aligned_empty(shape, dtype, zero=True)):
+            assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous
+            assert a.__array_interface__["data"][0] % 64 == 0 or a.size == 0
+        assert not a.any()
 
 
 def test_group_fuses_only_the_pattern():

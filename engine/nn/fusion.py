@@ -9,6 +9,8 @@ the convolution's `grads` as the layers would. So does ReLU -> Dropout, as after
 dense layer.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -21,6 +23,22 @@ from engine.nn.layers import Conv2D, Dropout, MaxPool2D, ReLU
 # Inference keeps the convolution's maps of up to this many images, for the pages that show
 # them; evaluating 10,000 digits in batches of 256 took 0.15 s instead of 0.20 s without them.
 KEEP_MAPS_UP_TO = 16
+
+
+def _aligned_empty(shape, dtype, zero=False):
+    """np.empty (or np.zeros) of shape and dtype, starting on a 64-byte cache line.
+
+    For the kernels' scratch: NumPy starts arrays on 16 bytes, so a 512-bit load or store of a
+    map row could straddle two cache lines. Aligned, the batch-64 kernels ran 6-10% faster
+    (both forwards 0.54-0.59 ms instead of 0.60-0.64, the second layer's backward 0.36-0.38
+    instead of 0.39-0.40; three alternating runs), and scoring the 10,000 test digits took
+    0.11-0.12 s instead of 0.13-0.14.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    size = math.prod(shape)
+    buf = (np.zeros if zero else np.empty)(size + 64 // itemsize, dtype)
+    start = (-buf.__array_interface__["data"][0] % 64) // itemsize
+    return buf[start:start + size].reshape(shape)
 
 
 def _threads(n):
@@ -101,7 +119,7 @@ class ConvReluPoolStep:
         # one scratch map per thread, and `outputs` redoes it if asked
         threads = _threads(n)
         keep = not training and n <= KEEP_MAPS_UP_TO
-        zw = np.empty((n if keep else threads, k, ho * wp), dtype=dtype)
+        zw = _aligned_empty((n if keep else threads, k, ho * wp), dtype)
         pooled = np.empty((n, k, ho // 2, wo // 2), dtype=dtype)
         arg = np.empty(pooled.shape, dtype=np.int32)
         drop = self._dropout
@@ -161,15 +179,15 @@ class ConvReluPoolStep:
         conv = self.layers[0]
         if not need_dx:
             dw_part = np.zeros((threads, k + 1, c, fh, fw), dtype=dtype)
-            dz_part = np.zeros((threads, 4, xpf.shape[2]), dtype=dtype)
+            dz_part = _aligned_empty((threads, 4, xpf.shape[2]), dtype, zero=True)
             KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, scale, dw_part, db_part, dz_part)
             conv.grads["w"] += dw_part[:, :k].sum(axis=0)
             conv.grads["b"] += db_part[:, :k].sum(axis=0)
             return None
         # channels-last weights: a kernel row's taps over all channels become contiguous
         wcl = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(k, fh, fw * c)
-        dw_part = np.zeros((threads, k + 1, fh, fw * c), dtype=dtype)
-        scratch = np.empty((2, threads, xpf.shape[2] * c), dtype=dtype)
+        dw_part = _aligned_empty((threads, k + 1, fh, fw * c), dtype, zero=True)
+        scratch = _aligned_empty((2, threads, xpf.shape[2] * c), dtype)
         dx = np.empty((n, c, h, width), dtype=dtype)
         pads_tl = np.array([pads[0], pads[2]], dtype=np.int64)
         KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, scale, dx, dw_part, db_part,
