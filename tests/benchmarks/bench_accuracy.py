@@ -7,7 +7,9 @@ digits and compiling (for the engine: loading its kernels from the on-disk cache
 are the training page's defaults: Adam, learning rate 1e-3, batch 64, the same network, the
 same shuffles. After every epoch the model is scored on the 10,000 test digits (that time
 counts too). Prints the accuracy after each epoch, the first time 98.5% and 99.0% are reached,
-and the accuracy reached within 30 s.
+the accuracy reached within 30 s, and how long each took for the same number of epochs (the
+issue's PyTorch reference reached 99.0% in 7): a ratio that does not depend on how fast the
+machine is that day.
 """
 
 import json
@@ -17,14 +19,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SECONDS = 45  # train at most this long per framework
+SECONDS = 45  # train at most this long per framework, once it has done EPOCHS
+EPOCHS = 7  # the epochs PyTorch took to reach 99.0% where the targets were set
 
 CHILD = r"""
 import time
 T0 = time.perf_counter()
 import json, os, sys
 sys.path.insert(0, os.environ["CONVLAB_ROOT"])
-FRAMEWORK, SECONDS = sys.argv[1], float(sys.argv[2])
+FRAMEWORK, SECONDS, EPOCHS = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 if FRAMEWORK == "pytorch":
     import torch
     torch.set_num_threads(2)
@@ -67,13 +70,13 @@ else:
         return float((pred == y_test).mean())
 
 history = []
-while time.perf_counter() - T0 < SECONDS:
+while time.perf_counter() - T0 < SECONDS or len(history) < EPOCHS:
     order = rng.permutation(len(x_train))
     for i in range(0, len(order), 64):
         idx = order[i:i + 64]
         step(x_train[idx], y_train[idx])
     history.append((time.perf_counter() - T0, accuracy()))
-    if history[-1][1] >= 0.992:
+    if history[-1][1] >= 0.992 and len(history) >= EPOCHS:
         break
 print(json.dumps(history))
 """
@@ -81,7 +84,7 @@ print(json.dumps(history))
 
 def run(framework):
     env = {**os.environ, "CONVLAB_ROOT": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", CHILD, framework, str(SECONDS)], env=env,
+    out = subprocess.run([sys.executable, "-c", CHILD, framework, str(SECONDS), str(EPOCHS)], env=env,
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         print(f"{framework}: failed\n{out.stderr[-2000:]}")
@@ -106,14 +109,20 @@ def main():
     except ImportError:
         print("(PyTorch is not installed: engine only)")
     print("\nLive training of the default network (Adam, lr 1e-3, batch 64), from process start:")
+    histories = {}
     for framework in frameworks:
         history = run(framework)
         if history is None:
             continue
+        histories[framework] = history
         epochs = ", ".join(f"{acc:.2%} at {t:.1f} s" for t, acc in history)
         print(f"  {framework:8s} epochs: {epochs}")
         print(f"  {'':8s} 98.5% {first_time(history, 0.985)}; 99.0% {first_time(history, 0.99)}; "
               f"best within 30 s: {within(history, 30)}", flush=True)
+    if len(histories) == 2:
+        engine, torch = (histories[f][EPOCHS - 1][0] for f in ("engine", "pytorch"))
+        print(f"  {EPOCHS} epochs, end to end: engine {engine:.1f} s, PyTorch {torch:.1f} s, "
+              f"ratio {engine / torch:.2f}")
 
 
 if __name__ == "__main__":
