@@ -164,32 +164,37 @@ def corr2d_backward_weight_wide(dyw, xpf, dh, dw, wp, dwt):
                 dwt[k, c, p, q] = acc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def pad_plane(img, top, left, wp, o):
+    """o = the plane img: (H, W) zero-padded (top rows, left columns) in rows of wp values,
+    flattened, with zeros after it: o: (L,) with L >= (top + H) * wp. Writes every value once."""
+    H, W = img.shape
+    L = o.shape[0]
+    zero = o.dtype.type(0)
+    for i in range(top * wp):
+        o[i] = zero
+    for r in range(H):
+        base = (top + r) * wp
+        for j in range(left):
+            o[base + j] = zero
+        row = img[r]
+        dst = o[base + left:base + left + W]
+        for j in range(W):
+            dst[j] = row[j]
+        for j in range(base + left + W, base + wp):
+            o[j] = zero
+    for i in range((top + H) * wp, L):
+        o[i] = zero
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def pad_flat(x, top, left, wp, out):
-    """out[n, c] = the image x[n, c] zero-padded (top rows, left columns) in rows of wp values,
-    flattened, with zeros after it: x: (N, C, H, W); out: (N, C, L) with L >= (top + H) * wp.
+    """out[n, c] = pad_plane of the image x[n, c]: x: (N, C, H, W); out: (N, C, L).
 
     One pass that writes every value once: faster than zero-filling a fresh array and then
     copying the images into it (0.2 ms for a batch of 256 8x14x14 maps).
     """
-    N, C, H, W = x.shape
-    L = out.shape[2]
-    zero = out.dtype.type(0)
+    N, C = x.shape[0], x.shape[1]
     for nc in prange(N * C):
         n, c = nc // C, nc % C
-        o = out[n, c]
-        img = x[n, c]
-        for i in range(top * wp):
-            o[i] = zero
-        for r in range(H):
-            base = (top + r) * wp
-            for j in range(left):
-                o[base + j] = zero
-            row = img[r]
-            dst = o[base + left:base + left + W]
-            for j in range(W):
-                dst[j] = row[j]
-            for j in range(base + left + W, base + wp):
-                o[j] = zero
-        for i in range((top + H) * wp, L):
-            o[i] = zero
+        pad_plane(x[n, c], top, left, wp, out[n, c])

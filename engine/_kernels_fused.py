@@ -26,9 +26,11 @@ LLVM vectorises the loop (about five times faster here).
 import numpy as np
 from numba import njit, prange
 
-# The one helper from another module, so that a fused dropout drops what the layer drops.
-# Numba's on-disk cache does not notice edits to it: after changing keeps(), delete engine/__pycache__
-# (tests/test_fusion.py compares the two masks).
+# The two helpers from other modules: a fused dropout drops what the layer drops, and the
+# forward pads each image as the unfused convolution does. Numba's on-disk cache does not notice
+# edits to them: after changing keeps() or pad_plane(), delete engine/__pycache__
+# (tests/test_fusion.py compares the fused steps with the layers).
+from engine._kernels_conv import pad_plane
 from engine._kernels_dropout import keeps
 
 FAST = {"reassoc", "contract"}
@@ -106,10 +108,13 @@ def _dot_kernel_row(dz, xr, base, out, L):
 
 
 @njit(cache=True, parallel=True, nogil=True, fastmath=FAST)
-def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold, scale):
+def conv_relu_maxpool2_forward(x, top, left, xpf, w, b, wp, T, zw, pooled, arg, key, threshold, scale):
     """zw = conv + bias as wide rows; pooled = 2x2 max-pool of ReLU(conv + bias), then dropout
     when threshold > 0.
 
+    x: (N, C, H, W) the images, which each thread first pads (top rows, left columns) into
+    xpf as _kernels_conv.pad_flat does, so that they are in its cache for the products; or an
+    empty batch (0, C, h, w) when xpf holds them already;
     xpf: (N, C, Hp*Wp + tail) flat padded images; w: (K, C, FH, FW); b: (K,);
     T: the number of threads, thread t taking the t-th of T equal blocks of images (the blocks
     NumPy-order kernels such as the dropout's give each thread, so its data stays in its cache);
@@ -130,8 +135,12 @@ def conv_relu_maxpool2_forward(xpf, w, b, wp, T, zw, pooled, arg, key, threshold
     keep = zw.shape[0] == N
     is3 = FH == 3 and FW == 3
     is5 = FW == 5
+    pad = x.shape[0] == N
     for t in prange(T):
         for n in range(t * N // T, (t + 1) * N // T):
+            if pad:
+                for c in range(C):
+                    pad_plane(x[n, c], top, left, wp, xpf[n, c])
             zn = zw[n] if keep else zw[t]
             k = 0
             while k < K:

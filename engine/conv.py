@@ -214,13 +214,17 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
 def _flat_padded(x, pads, fw, dw):
     """x: (N, C, H, W) padded and flattened to (N, C, Hp*Wp + tail) with a zero tail of
     (fw-1)*dw values, so the last taps of the last wide row stay inside; returns (xpf, Wp)."""
-    top, bottom, left, right = pads
-    n, c, h, w = x.shape
-    wp = w + left + right
-    tail = (fw - 1) * dw
-    xpf = np.empty((n, c, (h + top + bottom) * wp + tail), dtype=x.dtype)
-    K.pad_flat(np.ascontiguousarray(x), top, left, wp, xpf)
+    xpf, wp = _flat_padded_empty(x.shape, pads, fw, dw, x.dtype)
+    K.pad_flat(np.ascontiguousarray(x), pads[0], pads[2], wp, xpf)
     return xpf, wp
+
+
+def _flat_padded_empty(shape, pads, fw, dw, dtype):
+    """An empty array shaped like _flat_padded's for images of shape (N, C, H, W), and Wp."""
+    top, bottom, left, right = pads
+    n, c, h, w = shape
+    wp = w + left + right
+    return np.empty((n, c, (h + top + bottom) * wp + (fw - 1) * dw), dtype=dtype), wp
 
 
 def _conv2d_backward(dy, x, w, stride, padding, dilation, need_dx):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from engine import nn
+from engine.conv import _flat_padded
 from engine.nn.fusion import ConvReluPoolStep, LayerStep, ReluDropoutStep, _aligned_empty, group
 from gradcheck import assert_gradients_close, numerical_gradient
 
@@ -201,6 +202,17 @@ def test_a_fused_dropout_does_nothing_at_inference():
     out = step.forward(x, training=False)
     np.testing.assert_allclose(out, outs[-1], rtol=1e-12, atol=1e-12)
     assert len(step.outputs) == 4 and step.outputs[3] is out
+
+
+@pytest.mark.parametrize("shape, k, size, padding", CASES[:-1])
+def test_the_forward_pads_every_image_as_the_unfused_convolution_does(shape, k, size, padding):
+    x = np.random.default_rng(6).standard_normal((5,) + shape[1:])  # 5 images: uneven thread blocks
+    step = ConvReluPoolStep(*block(shape[1], k, size, padding))
+    step.forward(x)
+    pads, xpf, wp = step._saved[1], step._saved[3], step._saved[4]
+    expected, expected_wp = _flat_padded(x, pads, size, 1)
+    assert wp == expected_wp
+    np.testing.assert_array_equal(xpf, expected)  # zeros included: the kernel writes every value
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])

@@ -16,7 +16,7 @@ import numpy as np
 
 from engine import _kernels_dropout as KD
 from engine import _kernels_fused as KF
-from engine.conv import _check_finite, _flat_padded, _resolve_padding
+from engine.conv import _check_finite, _flat_padded_empty, _resolve_padding
 from engine.nn.layers import Conv2D, Dropout, MaxPool2D, ReLU
 
 
@@ -113,7 +113,8 @@ class ConvReluPoolStep:
         _check_finite(x, "input")
         # copies: the optimizer changes the weights in place before anyone asks for `outputs`
         w, b = w.astype(dtype), b.astype(dtype)
-        xpf, wp = _flat_padded(x, pads, f, 1)
+        x = np.ascontiguousarray(x)
+        xpf, wp = _flat_padded_empty(x.shape, pads, f, 1, dtype)  # the kernel pads into it
         n, k = x.shape[0], w.shape[0]
         # training and big batches (evaluation) never look at the convolution's own output:
         # one scratch map per thread, and `outputs` redoes it if asked
@@ -126,7 +127,8 @@ class ConvReluPoolStep:
         key, threshold, scale = np.uint32(0), np.uint32(0), 1.0  # threshold 0: no dropout
         if training and drop is not None and drop.p > 0:
             key, threshold, scale = drop.new_mask_key()
-        KF.conv_relu_maxpool2_forward(xpf, w, b, wp, threads, zw, pooled, arg, key, threshold, scale)
+        KF.conv_relu_maxpool2_forward(x, pads[0], pads[2], xpf, w, b, wp, threads, zw, pooled, arg,
+                                      key, threshold, scale)
         self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg, scale)
         self._outputs = self._maps = None
         self._z = zw.reshape(n, k, ho, wp)[:, :, :, :wo] if keep else None
@@ -152,11 +154,12 @@ class ConvReluPoolStep:
         if self._maps is None:
             z, pooled = self._z, self._pooled
             if z is None:  # a training forward kept only its output: redo the convolution
-                (n, _, _, _), _, (ho, wo), xpf, wp, w, b, arg, _ = self._saved
+                (n, c, _, _), _, (ho, wo), xpf, wp, w, b, arg, _ = self._saved
                 zw = np.empty((n, w.shape[0], ho * wp), dtype=xpf.dtype)
                 pooled = np.empty_like(self._pooled)  # before the dropout
-                KF.conv_relu_maxpool2_forward(xpf, w, b, wp, _threads(n), zw, pooled, np.empty_like(arg),
-                                              np.uint32(0), np.uint32(0), 1.0)
+                no_images = np.empty((0, c, 1, 1), dtype=xpf.dtype)  # xpf holds them padded already
+                KF.conv_relu_maxpool2_forward(no_images, 0, 0, xpf, w, b, wp, _threads(n), zw, pooled,
+                                              np.empty_like(arg), np.uint32(0), np.uint32(0), 1.0)
                 z = self._z = zw.reshape(n, -1, ho, wp)[:, :, :, :wo]
             self._maps = [z, np.maximum(z, 0), pooled] + ([self._pooled] if self._dropout is not None else [])
         return self._maps
