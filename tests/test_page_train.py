@@ -96,3 +96,25 @@ def test_the_epoch_early_stopping_kept_is_marked_on_the_validation_loss():
     marked = [s for s in vega_specs(at) if "kept: epoch" in s]
     assert len(marked) == 1  # on the loss chart only
     assert f'"x": {float(p.best_step)}' in marked[0] and '"rule"' in marked[0]
+
+
+def test_a_one_epoch_runs_single_validation_score_gets_a_dot():
+    import json
+
+    import pandas as pd
+
+    from pages.ui.graphs import DOTS_UP_TO, line_chart
+
+    class Capture:
+        def vega_lite_chart(self, data, spec, **_):
+            self.data, self.spec = data, spec
+
+    steps = range(20, 20 * (DOTS_UP_TO + 2), 20)  # one value too many for dots
+    curves = pd.DataFrame({"training": [1.0] * len(steps)}, index=pd.Index(steps, name="step"))
+    curves = curves.join(pd.DataFrame({"validation": [0.5]}, index=pd.Index([steps[-1]], name="step")), how="outer")
+    where = Capture()
+    line_chart(curves, "step", "loss", where=where)
+    dotted = where.data[where.data["dot"]]
+    assert list(dotted["series"]) == ["validation"] and list(dotted["value"]) == [0.5]
+    dots = [layer for layer in where.spec["layer"] if layer["mark"]["type"] == "point"]
+    assert len(dots) == 1 and json.dumps(dots[0]["transform"]) == '[{"filter": "datum.dot"}]'

@@ -7,13 +7,17 @@ handing the same Vega-Lite spec to st.vega_lite_chart directly costs 2-8 ms.
 import pandas as pd
 import streamlit as st
 
+DOTS_UP_TO = 30  # points: a series this short gets a dot on each, so that even one value shows
+
 
 def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks=None, long_names=False):
     """Draw the columns of `data` (a DataFrame whose index is the x axis) as lines.
 
     Several columns get a legend; colours maps column name -> CSS colour; where is st or a
     column/container to draw in. Missing values (NaN) are skipped, so columns logged at
-    different x (every step, every epoch) share one chart.
+    different x (every step, every epoch) share one chart. A column of DOTS_UP_TO values or
+    fewer (a validation score per epoch) gets a dot on each: a line needs two points, and a
+    one-epoch run's single validation score would otherwise not show at all.
 
     marks: points to point out, each a dict {"x", "y", "label"} and optionally "series" (the
     column it belongs to, which gives its colour): drawn as a dashed vertical rule, a dot and
@@ -22,6 +26,7 @@ def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks
     index = "x"
     long = data.rename_axis(index).reset_index().melt(id_vars=index, var_name="series", value_name="value")
     long = long.dropna(subset=["value"])
+    long["dot"] = long.groupby("series")["value"].transform("size") <= DOTS_UP_TO
     legend = {"orient": "bottom"}
     if long_names:
         legend.update(direction="vertical", columns=1, labelLimit=600)
@@ -33,16 +38,13 @@ def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks
     x = {"field": index, "type": "quantitative", "title": x_title,
          "axis": {"tickMinStep": 1, "format": "d"} if data.index.dtype.kind in "iu" else {}}
     y = {"field": "value", "type": "quantitative", "title": y_title}
-    spec = {
-        "mark": {"type": "line", "strokeWidth": 2},
-        "height": height,
-        "encoding": {"x": x, "y": y, "color": colour},
-    }
+    line = {"mark": {"type": "line", "strokeWidth": 2}, "encoding": {"x": x, "y": y, "color": colour}}
+    dots = {"transform": [{"filter": "datum.dot"}], "mark": {"type": "point", "filled": True, "size": 40},
+            "encoding": {"x": x, "y": y, "color": colour}}
+    layers = [line, dots]
     if marks:
-        line = {k: v for k, v in spec.items() if k != "height"}
-        spec = {"height": height, "width": "container",
-                "layer": [line, *mark_layers(marks, x, y, colour, data.index.min(), data.index.max())]}
-    where.vega_lite_chart(long, spec, width="stretch")
+        layers += mark_layers(marks, x, y, colour, data.index.min(), data.index.max())
+    where.vega_lite_chart(long, {"height": height, "width": "container", "layer": layers}, width="stretch")
 
 
 def mark_layers(marks, x, y, colour, x_min, x_max):
