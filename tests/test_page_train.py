@@ -1,8 +1,12 @@
 """The training page (pages/train.py): a short real run, pause and stop, a NaN run."""
 
+import json
 import time
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from pages.ui.graphs import DOTS_UP_TO, line_chart
 
 PAGE = "../pages/train.py"
 
@@ -99,12 +103,6 @@ def test_the_epoch_early_stopping_kept_is_marked_on_the_validation_loss():
 
 
 def test_a_one_epoch_runs_single_validation_score_gets_a_dot():
-    import json
-
-    import pandas as pd
-
-    from pages.ui.graphs import DOTS_UP_TO, line_chart
-
     class Capture:
         def vega_lite_chart(self, data, spec, **_):
             self.data, self.spec = data, spec
