@@ -59,9 +59,15 @@ table = pd.DataFrame({f"{n} network": v for n, v in norms.items()}, index=range(
 table.index.name = "layer (1 = first)"
 line_chart(np.log10(table.clip(lower=1e-30)), "layer (1 = first)", "log10 |gradient|", height=240,
            colours={"sigmoid network": "#d95f02", "ReLU network": "#1b9e77"})
-st.caption("log10 of the size of each layer's weight gradient, for a stack of dense layers. "
-           f"Through {depth} sigmoid layers the first layer gets {norms['sigmoid'][0]:.2g}, through ReLU "
-           f"layers {norms['ReLU'][0]:.2g}: the sigmoid network's early layers barely learn, "
-           "one reason ReLU networks train faster.")
+sigmoid_first, relu_first = norms["sigmoid"][0], norms["ReLU"][0]
+if depth == 1:
+    finding = (f"With one layer there is nothing to pass the gradient through: the sigmoid layer gets "
+               f"{sigmoid_first:.2g}, the ReLU layer {relu_first:.2g}. Add layers and watch the sigmoid "
+               "network's first layer fall behind.")
+else:
+    finding = (f"Through {depth} sigmoid layers the first layer gets {sigmoid_first:.2g}, through ReLU "
+               f"layers {relu_first:.2g}: the sigmoid network's early layers barely learn, "
+               "one reason ReLU networks train faster.")
+st.caption(f"log10 of the size of each layer's weight gradient, for a stack of dense layers. {finding}")
 
 params.publish(list(DEFAULTS))

@@ -19,6 +19,11 @@ def test_vanishing_gradient_figure_updates_with_depth():
     assert "Through 2 sigmoid" in text(shallow) and "Through 30 sigmoid" in text(deep)
 
 
+def test_a_single_layer_gets_its_own_caption():
+    caption = next(c.value for c in run(depth=1).caption if "weight gradient" in c.value)
+    assert "With one layer" in caption and "1 sigmoid layers" not in caption and "barely learn" not in caption
+
+
 def test_dying_relu():
     at = run(act="ReLU", bias=-5.0)
     assert any("dying" in c.value and c.value.startswith("100%") for c in at.caption)
