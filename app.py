@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+import engine
 from pages.ui.lessons import app_navigation, available_lessons
 
+engine.configure()  # one BLAS thread beside Numba's, kept memory, the widest vectors
 st.set_page_config(page_title="ConvLab", page_icon="🧮", layout="wide")
 
 sections = {}

@@ -12,7 +12,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import engine  # noqa: E402
 from engine import datasets, nn  # noqa: E402
+
+engine.configure()
 
 OUT = Path(__file__).with_name("pretrained_digit_net.npz")
 EPOCHS, BATCH, LR, SEED = 8, 64, 1e-3, 0

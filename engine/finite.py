@@ -3,7 +3,7 @@ nothing (np.isfinite(a).all() builds a boolean array first)."""
 
 import numpy as np
 
-from engine import _kernels_loss as KL
+from engine._kernels import loss as loss_kernels
 
 PARALLEL_FROM = 65536  # values; smaller arrays are checked on one thread
 
@@ -20,5 +20,5 @@ def all_finite(a):
     if bits is None or not a.flags.c_contiguous:
         return bool(np.isfinite(a).all())
     as_int, exponent = bits
-    check = KL.all_finite_bits_parallel if a.size >= PARALLEL_FROM else KL.all_finite_bits
+    check = loss_kernels.all_finite_bits_parallel if a.size >= PARALLEL_FROM else loss_kernels.all_finite_bits
     return bool(check(a.reshape(-1).view(as_int), exponent))

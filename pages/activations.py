@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import engine
-from engine import activation_lab as lab
+from engine.lessons import activation_lab as lab
 from pages.ui import images, params
 from pages.ui.figures import map_image
 from pages.ui.graphs import line_chart

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import conv2d, conv2d_backward, nn
-from engine.autodiff import (XOR_X, decision_surface, graph_dot, logistic_edges, logistic_graph,
+from engine.lessons.autodiff import (XOR_X, decision_surface, graph_dot, logistic_edges, logistic_graph,
                              numerical_gradient, xor_net, xor_train)
 from pages.ui import params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side

@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from engine.quiz import MAKERS, make_question
+from engine.lessons.quiz import MAKERS, make_question
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
 from pages.ui.lessons import run_inside_app

@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from engine import conv1d, examples
-from engine.stepthrough import conv1d_steps
+from engine import conv1d
+from engine.lessons import examples
+from engine.lessons.stepthrough import conv1d_steps
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
 from pages.ui.lessons import run_inside_app

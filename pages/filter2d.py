@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from engine import conv2d, examples, filters
-from engine.stepthrough import conv2d_window
+from engine import conv2d, filters
+from engine.lessons import examples
+from engine.lessons.stepthrough import conv2d_window
 from pages.ui import images, params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
 from pages.ui.lessons import run_inside_app

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from engine import datasets, tuning
+from engine import datasets
+from engine.lessons import grid_search as tuning
 from engine.training import SERVER_QUEUE
 from pages.ui import params
 from pages.ui.lessons import run_inside_app

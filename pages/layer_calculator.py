@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from engine import architectures as arch
+from engine.lessons import layer_calculator as arch
 from pages.ui import params
 from pages.ui.lessons import run_inside_app
 

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import engine
-from engine import examples
+from engine.lessons import examples
 from pages.ui import images, params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
 from pages.ui.lessons import run_inside_app

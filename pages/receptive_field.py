@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import nn
-from engine.receptive_field import patch, receptive_fields, window_specs
+from engine.lessons.receptive_field import patch, receptive_fields, window_specs
 from pages.ui import images, params
 from pages.ui.figures import with_box
 from pages.ui.lessons import run_inside_app

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from engine import conv_output_size, pad2d
-from engine.stepthrough import window_coverage
+from engine.lessons.stepthrough import window_coverage
 from pages.ui import params
 from pages.ui.figures import grid_html
 from pages.ui.lessons import run_inside_app

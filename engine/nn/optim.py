@@ -8,7 +8,7 @@
 
 import numpy as np
 
-from engine import _kernels_optim as KO
+from engine._kernels import optim as optim_kernels
 from engine.finite import all_finite
 
 
@@ -78,7 +78,7 @@ class RMSprop(Optimizer):
 
 def _adam_kernel(p):
     """The kernel for p: small parameters stay on one thread, where waking the others costs more."""
-    return KO.adam_update if p.size >= 65536 else KO.adam_update_serial
+    return optim_kernels.adam_update if p.size >= 65536 else optim_kernels.adam_update_serial
 
 
 class Adam(Optimizer):

@@ -33,8 +33,10 @@ if FRAMEWORK == "pytorch":
     torch.set_num_threads(2)
     torch.manual_seed(0)
 import numpy as np
+import engine
 from engine import datasets, nn
 
+engine.configure()  # as the app does, in both frameworks' processes
 x_train, y_train, x_test, y_test = datasets.load_digits()
 rng = np.random.default_rng(0)
 

@@ -1,0 +1,39 @@
+from pagetest import run_page
+
+PAGE = "../../pages/pooling.py"
+
+
+def run(**settings):
+    return run_page("pooling.py", **settings)
+
+
+def test_lecture_max_pool_gives_6_8_3_4():
+    at = run()
+    assert not at.exception and not at.error
+    html = at.markdown[1].value
+    for value in (">6<", ">8<", ">3<", ">4<"):
+        assert value in html.split("→")[1]
+
+
+def test_overlapping_windows_add_gradients():
+    at = run(size=2, stride=1)
+    assert any("overlap" in c.value for c in at.caption)
+    assert ">2<" in at.markdown[3].value  # 6, 7 and 8 each win two overlapping windows
+
+
+def test_every_kind_and_the_shift():
+    for kind in ["max", "average", "min", "sum", "L2"]:
+        at = run(kind=kind, shift=2)
+        assert not at.exception and not at.error, kind
+
+
+def test_windows_that_do_not_tile_are_flagged():
+    at = run(size=3, stride=2)
+    assert "do not tile" in at.warning[0].value
+
+
+def test_thick_borders_are_explained_only_where_window_maxima_have_them():
+    grid = run().markdown[3].value
+    assert "thick border" in grid and "3px solid #222" in grid
+    grid = run(kind="average").markdown[3].value
+    assert "thick border" not in grid and "3px solid #222" not in grid
