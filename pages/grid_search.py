@@ -5,7 +5,8 @@ import streamlit as st
 
 from engine import datasets
 from engine.lessons import grid_search as tuning
-from engine.training import SERVER_QUEUE
+from pages.server.jobs import GridSearch
+from pages.server.run_queue import SERVER_QUEUE
 from pages.ui import params
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import job_status
@@ -97,7 +98,7 @@ b1, b2, b3 = st.columns(3)
 if b1.button("Start the grid search", type="primary", disabled=active, width="stretch"):
     if search is not None:
         s.setdefault("grid_history", []).append(search)
-    s.grid_search = tuning.GridSearch(lrs, batches, train_size=s.train_size, epochs=s.epochs, seed=s.seed,
+    s.grid_search = GridSearch(lrs, batches, train_size=s.train_size, epochs=s.epochs, seed=s.seed,
                                       optimizer=s.optimizer, data=training_digits()).start()
     s.grid_message = None
     st.rerun()

@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from engine import datasets, metrics, nn
-from engine.training import SERVER_QUEUE, TrainingConfig, TrainingRun, build_model
+from engine.nn.recipe import TrainingConfig, build_model
+from pages.server.jobs import TrainingRun
+from pages.server.run_queue import SERVER_QUEUE
 from pages.ui import params
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status

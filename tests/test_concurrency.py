@@ -200,27 +200,3 @@ def test_a_model_shared_by_all_sessions_predicts_right_from_many_threads():
     for t in threads:
         t.join()
     assert not wrong, f"{len(wrong)} of 160 predictions from a shared model were wrong"
-
-
-def test_a_step_that_starts_while_another_runs_takes_one_thread():
-    import numba
-
-    from engine import nn
-    from engine.nn import train
-
-    seen = []
-
-    class Probe(nn.Flatten):  # notes how many threads the step's kernels may use
-        def forward(self, x, training=True):
-            seen.append(numba.get_num_threads())
-            return super().forward(x, training)
-
-    model = nn.Sequential([Probe(), nn.Dense(4, 2, seed=0)])
-    opt = nn.SGD(model, 0.1)
-    x, y = np.ones((2, 1, 2, 2), np.float32), np.array([0, 1])
-    threads = numba.get_num_threads()
-    nn.train_step(model, opt, x, y)
-    with train._fair_share_of_threads():  # as if another session's step were running
-        nn.train_step(model, opt, x, y)
-    nn.train_step(model, opt, x, y)
-    assert seen == [threads, 1, threads] and numba.get_num_threads() == threads

@@ -5,7 +5,7 @@ import pytest
 
 from engine import nn
 from engine.export import to_keras, to_pytorch
-from engine.training import TrainingConfig, build_model
+from engine.nn.recipe import TrainingConfig, build_model
 
 
 @pytest.mark.parametrize("model", [nn.digit_net(), build_model(TrainingConfig(batch_norm=True))])

@@ -10,19 +10,18 @@ few epochs on `train_size` training images and measures it on `val_size` other t
 (held out from the subset, never the test set). A learning rate that sends the loss to NaN or
 makes it explode marks its cell as diverged instead of stopping the search.
 
-`GridSearch` runs a whole search in a background thread for a web page to poll, as one job in
-the server-wide training queue (engine.training.SERVER_QUEUE), so it counts against the same cap
-as training runs and waits its turn like them (and, like them, at a lower CPU priority).
+Each cell trains with the engine's one training loop (engine.nn.fit). The web app runs a whole
+search as one background job in its training queue (pages/server/jobs.py).
 """
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engine import datasets, nn
-from engine.training import OPTIMIZERS, SERVER_QUEUE, BackgroundJob, TrainingConfig, build_model, explosion
+from engine.nn.recipe import OPTIMIZERS, TrainingConfig, build_model
 
 MAX_CELLS = 36
 MAX_WORK = 400_000  # cells x training images x epochs: a bound on one search's length
@@ -114,30 +113,22 @@ def split_subset(x_train, y_train, train_size, val_size, seed=0):
 
 
 def train_cell(lr, batch_size, x, y, x_val, y_val, epochs=1, seed=0, optimizer="adam", config=None,
-               cancelled=None):
+               cancelled=None, step=nn.train_step):
     """Train a fresh network with this learning rate and batch size; returns a CellResult.
 
     x: (N, 1, 28, 28), y: (N,); x_val, y_val likewise. config: a TrainingConfig for the other
     settings (the default network if None). cancelled(): return None early when it becomes true.
+    step: the training step (nn.train_step; a server may wrap it).
     """
     cfg = replace(config or TrainingConfig(), lr=lr, batch_size=batch_size, seed=seed, optimizer=optimizer)
     model = build_model(cfg)
     opt = OPTIMIZERS[optimizer](model, lr)
-    rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    first = None
+    hooks = [nn.Cancel(cancelled)] if cancelled is not None else []
     try:
-        for _ in range(epochs):
-            order = rng.permutation(len(x))
-            for b in range(len(x) // batch_size):
-                if cancelled is not None and cancelled():
-                    return None
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                loss = nn.train_step(model, opt, x[idx], y[idx])
-                first = loss if first is None else first
-                error = explosion(loss, first, opt.lr)
-                if error is not None:
-                    raise error
+        state = nn.fit(model, opt, x, y, epochs, batch_size, seed=seed, callbacks=hooks, step=step)
+        if state.stopped:
+            return None
         val_loss, val_acc = nn.evaluate(model, x_val, y_val)
         if not math.isfinite(val_loss):
             raise nn.NonFiniteLossError(f"the validation loss became {val_loss}")
@@ -147,7 +138,7 @@ def train_cell(lr, batch_size, x, y, x_val, y_val, epochs=1, seed=0, optimizer="
 
 
 def grid_search(lrs, batch_sizes, train_size=5000, val_size=1000, epochs=1, seed=0, optimizer="adam",
-                data=None, config=None, cancelled=None):
+                data=None, config=None, cancelled=None, step=nn.train_step):
     """Yield one CellResult per (learning rate, batch size), learning rates in the outer loop.
 
     data: (x_train, y_train) to draw the subset from (the shipped digits if None). Every cell
@@ -164,7 +155,7 @@ def grid_search(lrs, batch_sizes, train_size=5000, val_size=1000, epochs=1, seed
     x, y, x_val, y_val = split_subset(x_all, y_all, train_size, val_size, seed)
     for lr in lrs:
         for batch in batch_sizes:
-            cell = train_cell(lr, batch, x, y, x_val, y_val, epochs, seed, optimizer, config, cancelled)
+            cell = train_cell(lr, batch, x, y, x_val, y_val, epochs, seed, optimizer, config, cancelled, step)
             if cell is None:
                 return
             yield cell
@@ -215,77 +206,3 @@ def refine(results, lrs, batch_sizes, n_lrs=3, n_batches=3):
     new_batches = _between(batch_sizes, best.batch_size, n_batches, as_int=True) if len(batch_sizes) > 1 \
         else [best.batch_size]
     return new_lrs, new_batches
-
-
-@dataclass
-class GridProgress:
-    """What a page shows; GridSearch.snapshot() returns a copy."""
-
-    state: str = "new"      # new, queued, running, stopped, finished, failed
-    queue_position: int = 0
-    total: int = 0          # cells in the grid
-    results: list = field(default_factory=list)   # CellResult, in the order they finished
-    current: tuple = None   # (lr, batch_size) being trained
-    elapsed: float = 0.0
-    message: str = ""
-
-
-class GridSearch(BackgroundJob):
-    """A grid search in a background thread: one job in the server-wide training queue.
-
-        search = GridSearch([1e-4, 1e-3, 1e-2], [32, 64, 128], train_size=5000).start()
-        search.snapshot().results      # the cells finished so far
-        search.stop()
-    """
-
-    what = "grid search"
-
-    def __init__(self, lrs, batch_sizes, train_size=5000, val_size=1000, epochs=1, seed=0,
-                 optimizer="adam", data=None, queue=SERVER_QUEUE, max_seconds=None):
-        self.lrs, self.batch_sizes = check_grid(lrs, batch_sizes, train_size, val_size, epochs, optimizer)
-        self.settings = dict(train_size=train_size, val_size=val_size, epochs=epochs, seed=seed,
-                             optimizer=optimizer)
-        super().__init__(GridProgress(total=len(self.lrs) * len(self.batch_sizes)), queue, data, max_seconds)
-        self._reason = ""
-
-    def stop(self):
-        self._reason = self._reason or "Stopped. The cells finished so far are kept."
-        self._stop.set()
-
-    def _copy(self, progress):
-        p = replace(progress)
-        p.results = list(p.results)
-        return p
-
-    def _cancelled(self, start):
-        if self._stop.is_set():
-            return True
-        if time.monotonic() - self._last_seen > self.idle_seconds:
-            self._reason = f"Stopped: nobody was watching this search for {self.idle_seconds // 60} minutes."
-            return True
-        if time.perf_counter() - start > self.max_seconds:
-            self._reason = f"Stopped after the server's limit of {self.max_seconds} s per run."
-            return True
-        return False
-
-    def _work(self):
-        self._set(state="running", current=self._next_cell())
-        start = time.perf_counter()
-        cells = grid_search(self.lrs, self.batch_sizes, data=self._load()[:2],
-                            cancelled=lambda: self._cancelled(start), **self.settings)
-        for cell in cells:
-            with self._lock:
-                self._progress.results.append(cell)
-                self._progress.elapsed = time.perf_counter() - start
-            self._set(current=self._next_cell())
-        self._set(elapsed=time.perf_counter() - start, current=None)
-        if self._stop.is_set() or self._reason:
-            self._set(state="stopped", message=self._reason)
-        else:
-            self._set(state="finished", message=f"Finished {self._progress.total} cells in "
-                                                f"{time.perf_counter() - start:.1f} s.")
-
-    def _next_cell(self):
-        done = len(self._progress.results)
-        cells = [(lr, b) for lr in self.lrs for b in self.batch_sizes]
-        return cells[done] if done < len(cells) else None

@@ -4,6 +4,7 @@
     >>> model = nn.digit_net()
     >>> opt = nn.Adam(model, lr=1e-3)
     >>> loss = nn.train_step(model, opt, x_batch, y_batch)   # doctest: +SKIP
+    >>> history = nn.fit(model, opt, x, y, epochs=2, validation=(x_val, y_val))   # doctest: +SKIP
 """
 
 from engine.nn.layers import (
@@ -13,12 +14,14 @@ from engine.nn.layers import (
 from engine.nn.model import Sequential
 from engine.nn.losses import softmax, softmax_cross_entropy, mse
 from engine.nn.optim import SGD, RMSprop, Adam
-from engine.nn.train import NonFiniteLossError, train_step, evaluate
+from engine.nn.step import NonFiniteLossError, train_step, evaluate
+from engine.nn.loop import Callback, Cancel, EarlyStopping, LearningRateDecay, LoopState, fit
 from engine.nn.zoo import digit_net
 
 __all__ = [
     "Module", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
     "Dropout", "BatchNorm2D", "BatchNorm1D", "Flatten", "Dense", "Sequential", "softmax",
     "softmax_cross_entropy", "mse", "SGD", "RMSprop", "Adam", "NonFiniteLossError",
-    "train_step", "evaluate", "digit_net",
+    "train_step", "evaluate", "fit", "Callback", "Cancel", "EarlyStopping", "LearningRateDecay",
+    "LoopState", "digit_net",
 ]

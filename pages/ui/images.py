@@ -8,7 +8,7 @@ import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from engine import datasets
-from engine.limits import current_limits
+from pages.server.limits import current_limits
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 MAX_PIXELS = 50_000_000  # refuse to decode more than this, whatever the file size

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine.training import SERVER_QUEUE
+from pages.server.run_queue import SERVER_QUEUE
 from pages.ui.figures import grid_html, tile
 from pages.ui.graphs import line_chart
 

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from engine import datasets
-from engine.training import RunQueue, TrainingConfig, TrainingRun
-from engine.lessons.grid_search import CellResult, GridSearch, best_cell, check_grid, grid_search, refine
+from engine.lessons.grid_search import CellResult, best_cell, check_grid, grid_search, refine
 
 
 @pytest.fixture(scope="module")
@@ -76,36 +75,6 @@ def test_refine_needs_a_cell_that_did_not_diverge():
 def test_bad_grids_are_explained(lrs, batches, size, message):
     with pytest.raises(ValueError, match=message):
         check_grid(lrs, batches, size)
-
-
-def test_a_search_is_one_job_in_the_training_queue(digits):
-    rng = np.random.default_rng(0)
-    x = rng.random((256, 1, 28, 28)).astype(np.float32)
-    queue = RunQueue(1)
-    busy = TrainingRun(TrainingConfig(train_size=256, batch_size=16, epochs=50),
-                       data=(x, rng.integers(0, 10, 256), x[:64], rng.integers(0, 10, 64)), queue=queue).start()
-    while busy.snapshot().state != "running":
-        time.sleep(0.02)
-    search = GridSearch([1e-3, 3e-3], [32, 64], train_size=256, val_size=200, data=digits, queue=queue).start()
-    time.sleep(0.3)
-    p = search.snapshot()
-    assert p.state == "queued" and p.queue_position == 1 and p.results == []
-    busy.stop()
-    search.join(60)
-    p = search.snapshot()
-    assert p.state == "finished" and len(p.results) == p.total == 4 and p.current is None
-    assert queue.running == 0
-
-
-def test_a_search_can_be_stopped_and_keeps_its_cells(digits):
-    search = GridSearch([1e-4, 1e-3, 1e-2], [16, 32], train_size=1000, val_size=200, data=digits,
-                        queue=RunQueue(1)).start()
-    while not search.snapshot().results:
-        time.sleep(0.02)
-    search.stop()
-    search.join(30)
-    p = search.snapshot()
-    assert p.state == "stopped" and 1 <= len(p.results) < 6 and "Stopped" in p.message
 
 
 def test_typed_grids_are_read_or_explained():

@@ -2,7 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
-from engine.training import TrainingConfig, TrainingRun
+from engine.nn.recipe import TrainingConfig
+from pages.server.jobs import TrainingRun
 
 
 def finished_run(lr):

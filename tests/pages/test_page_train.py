@@ -75,7 +75,9 @@ def early_stopped_run():
     """A run on random labels: the validation loss soon rises and early stopping ends it."""
     import numpy as np
 
-    from engine.training import RunQueue, TrainingConfig, TrainingRun
+    from engine.nn.recipe import TrainingConfig
+    from pages.server.jobs import TrainingRun
+    from pages.server.run_queue import RunQueue
 
     r = np.random.default_rng(5)
     x, x_val = r.random((256, 1, 28, 28)).astype(np.float32), r.random((64, 1, 28, 28)).astype(np.float32)

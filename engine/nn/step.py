@@ -1,9 +1,6 @@
-"""One training step and evaluation."""
+"""One training step (forward, loss, backward, update) and evaluation; engine/nn/loop.py runs
+the steps over a data set."""
 
-import threading
-from contextlib import contextmanager
-
-import numba
 import numpy as np
 
 from engine.finite import all_finite
@@ -18,35 +15,6 @@ def _all_finite(arrays):
     return all(all_finite(a) for a in arrays)
 
 
-_steps_running = 0
-_steps_lock = threading.Lock()
-
-
-@contextmanager
-def _fair_share_of_threads():
-    """Run the body on one thread while another training step runs in this process.
-
-    On a shared server every session trains in its own thread. Two steps that each spread
-    over both cores only take turns, and each pays for waking and syncing the other core:
-    with four sessions training, a step that starts while another runs is quicker on one
-    thread (Numba's thread count is set per calling thread). A step alone keeps them all.
-    """
-    global _steps_running
-    with _steps_lock:
-        _steps_running += 1
-        crowded = _steps_running > 1
-    threads = numba.get_num_threads()
-    if crowded:
-        numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if crowded:
-            numba.set_num_threads(threads)
-        with _steps_lock:
-            _steps_running -= 1
-
-
 def train_step(model, optimizer, x, y):
     """Forward, softmax cross-entropy loss, backward and one optimizer update on a batch.
 
@@ -55,11 +23,6 @@ def train_step(model, optimizer, x, y):
     the weights are then left as they were before this step (the optimizer's running
     averages may have moved).
     """
-    with _fair_share_of_threads():
-        return _train_step(model, optimizer, x, y)
-
-
-def _train_step(model, optimizer, x, y):
     advice = (f"the learning rate ({optimizer.lr:g}) is probably too high, so the weights "
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()
@@ -85,6 +48,9 @@ def _train_step(model, optimizer, x, y):
 
 def evaluate(model, x, y, batch_size=256):
     """(mean loss, accuracy) of the model on x: (N, C, H, W), y: (N,), without dropout."""
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"evaluation needs at least one image and one label per image "
+                         f"(got {len(x)} images and {len(y)} labels)")
     total_loss, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
         logits = model.forward(x[i:i + batch_size], training=False)

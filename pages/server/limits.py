@@ -6,7 +6,7 @@
     CONVLAB_MAX_IMAGE_SIDE      uploads are downscaled so that no side exceeds this (default 512)
     CONVLAB_IDLE_MINUTES        a session's training run is dropped after this idle time (default 30)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
-                                (default 10; 0 turns it off; read by engine/training.py)
+                                (default 10; 0 turns it off; read by pages/server/threads.py)
 """
 
 import os

@@ -1,4 +1,5 @@
-"""The background training worker, its server-wide cap, and the metrics it reports."""
+"""The server's background training jobs (pages/server/jobs.py): runs and grid searches in the
+server-wide queue, their limits, and how their threads share the CPU."""
 
 import threading
 import time
@@ -6,8 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from engine import metrics
-from engine.training import RunQueue, TrainingConfig, TrainingRun, build_model, shift_batch
+from engine import datasets
+from engine.nn.recipe import TrainingConfig, build_model
+from pages.server.jobs import GridSearch, TrainingRun
+from pages.server.run_queue import RunQueue
 
 rng = np.random.default_rng(5)
 X = rng.random((256, 1, 28, 28)).astype(np.float32)
@@ -15,12 +18,10 @@ Y = rng.integers(0, 10, 256)
 DATA = (X, Y, X[:64], Y[:64])
 
 
-def test_default_config_builds_the_lecture_network():
-    counts = [n for _, _, n in build_model(TrainingConfig()).summary() if n]
-    assert counts == [208, 1168, 200960, 2570]
-    bn = build_model(TrainingConfig(batch_norm=True, dropout=False))
-    names = [layer.name for layer in bn.layers]
-    assert "BatchNorm2D" in names and not any(n.startswith("Dropout") for n in names)
+@pytest.fixture(scope="module")
+def digits():
+    x, y, _, _ = datasets.load_digits()
+    return x[:2000], y[:2000]
 
 
 def test_a_run_trains_and_logs():
@@ -79,33 +80,6 @@ def test_the_run_length_limit_stops_a_run():
     assert run.snapshot().state == "stopped" and "limit" in run.snapshot().message
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(lr=-1.0), "positive"), (dict(batch_size=0), "batch size"), (dict(optimizer="lion"), "optimizer"),
-    (dict(conv1_size=4), "odd"), (dict(train_size=10, batch_size=64), "training set"),
-])
-def test_bad_settings_are_explained(bad, message):
-    with pytest.raises(ValueError, match=message):
-        TrainingConfig(**bad).validate()
-
-
-def test_shifts_move_the_ink_without_changing_it():
-    x = np.zeros((50, 1, 28, 28), np.float32)
-    x[:, 0, 10:18, 10:18] = 1
-    out = shift_batch(x, np.random.default_rng(0))
-    assert np.allclose(out.sum(axis=(1, 2, 3)), 64)
-    assert not np.array_equal(out, x)
-
-
-def test_confusion_matrix_and_mistakes():
-    y = np.array([0, 1, 1, 2])
-    probs = np.array([[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0, 0.2, 0.8]])
-    m = metrics.confusion_matrix(y, probs.argmax(1), classes=3)
-    assert m.tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
-    assert np.allclose(metrics.per_class_accuracy(m), [1, 0.5, 1])
-    idx, pred, conf = metrics.mistakes(probs, y)
-    assert idx.tolist() == [2] and pred.tolist() == [0] and np.isclose(conf[0], 0.6)
-
-
 def test_a_run_nobody_watches_stops(monkeypatch):
     monkeypatch.setenv("CONVLAB_IDLE_MINUTES", "1")
     run = TrainingRun(TrainingConfig(train_size=256, batch_size=16, epochs=100), data=DATA, queue=RunQueue(1))
@@ -127,14 +101,6 @@ def test_a_paused_run_whose_learner_left_frees_its_place():
     run.join(30)
     assert not run.alive and queue.running == 0
     assert "nobody was watching" in run.snapshot().message
-
-
-def test_an_ensemble_averages_probabilities():
-    a = np.array([[0.6, 0.4], [0.2, 0.8]])
-    b = np.array([[0.3, 0.7], [0.4, 0.6]])
-    assert np.allclose(metrics.ensemble([a, b]), [[0.45, 0.55], [0.3, 0.7]])
-    assert metrics.accuracy(metrics.ensemble([a, b]), [1, 1]) == 1.0
-    assert metrics.accuracy(a, [1, 1]) == 0.5
 
 
 def test_early_stopping_keeps_the_model_from_the_best_epoch():
@@ -164,7 +130,7 @@ def test_without_early_stopping_the_best_epoch_is_still_recorded():
 def test_training_threads_give_way_to_page_loads(monkeypatch):
     import os
 
-    from engine.training import lower_priority
+    from pages.server.threads import lower_priority
 
     if not hasattr(os, "setpriority"):
         pytest.skip("no per-thread priorities here")
@@ -182,3 +148,57 @@ def test_training_threads_give_way_to_page_loads(monkeypatch):
     assert seen["10"] == (max(10, before),) * 2  # the worker thread is lowered ...
     assert seen["0"] == (None, before)  # ... 0 turns it off ...
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # ... and the caller keeps its own
+
+
+def test_a_search_is_one_job_in_the_training_queue(digits):
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 1, 28, 28)).astype(np.float32)
+    queue = RunQueue(1)
+    busy = TrainingRun(TrainingConfig(train_size=256, batch_size=16, epochs=50),
+                       data=(x, rng.integers(0, 10, 256), x[:64], rng.integers(0, 10, 64)), queue=queue).start()
+    while busy.snapshot().state != "running":
+        time.sleep(0.02)
+    search = GridSearch([1e-3, 3e-3], [32, 64], train_size=256, val_size=200, data=digits, queue=queue).start()
+    time.sleep(0.3)
+    p = search.snapshot()
+    assert p.state == "queued" and p.queue_position == 1 and p.results == []
+    busy.stop()
+    search.join(60)
+    p = search.snapshot()
+    assert p.state == "finished" and len(p.results) == p.total == 4 and p.current is None
+    assert queue.running == 0
+
+
+def test_a_search_can_be_stopped_and_keeps_its_cells(digits):
+    search = GridSearch([1e-4, 1e-3, 1e-2], [16, 32], train_size=1000, val_size=200, data=digits,
+                        queue=RunQueue(1)).start()
+    while not search.snapshot().results:
+        time.sleep(0.02)
+    search.stop()
+    search.join(30)
+    p = search.snapshot()
+    assert p.state == "stopped" and 1 <= len(p.results) < 6 and "Stopped" in p.message
+
+
+def test_a_step_that_starts_while_another_runs_takes_one_thread():
+    import numba
+
+    from engine import nn
+    from pages.server.threads import fair_share_of_threads, shared_train_step
+
+    seen = []
+
+    class Probe(nn.Flatten):  # notes how many threads the step's kernels may use
+        def forward(self, x, training=True):
+            seen.append(numba.get_num_threads())
+            return super().forward(x, training)
+
+    model = nn.Sequential([Probe(), nn.Dense(4, 2, seed=0)])
+    opt = nn.SGD(model, 0.1)
+    x, y = np.ones((2, 1, 2, 2), np.float32), np.array([0, 1])
+    threads = numba.get_num_threads()
+    shared_train_step(model, opt, x, y)
+    with fair_share_of_threads():  # as if another session's step were running
+        shared_train_step(model, opt, x, y)
+    shared_train_step(model, opt, x, y)
+    assert seen == [threads, 1, threads] and numba.get_num_threads() == threads

@@ -1,0 +1,124 @@
+"""A training recipe: the network and the training settings a learner picks on the training
+page, as one frozen dataclass, and what it builds (the model, the optimizer, the callbacks).
+
+    cfg = TrainingConfig(epochs=3, lr=3e-3, lr_decay=0.8)
+    model = build_model(cfg)                        # the lectures' digit recognizer by default
+    history = fit(model, make_optimizer(cfg, model), x, y, cfg.epochs, cfg.batch_size,
+                  validation=(x_val, y_val), augment=augmenter(cfg), callbacks=callbacks(cfg))
+"""
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from engine.augment import shift_batch
+from engine.nn.layers import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from engine.nn.loop import EarlyStopping, LearningRateDecay
+from engine.nn.model import Sequential
+from engine.nn.optim import SGD, Adam, RMSprop
+
+OPTIMIZERS = {
+    "sgd": lambda m, lr: SGD(m, lr),
+    "momentum": lambda m, lr: SGD(m, lr, momentum=0.9),
+    "rmsprop": lambda m, lr: RMSprop(m, lr),
+    "adam": lambda m, lr: Adam(m, lr),
+}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything a learner can set. Sizes are counts of images."""
+
+    conv1_filters: int = 8
+    conv1_size: int = 5
+    conv2_filters: int = 16
+    conv2_size: int = 3
+    dense_units: int = 256
+    dropout: bool = True
+    dropout_conv: float = 0.25
+    dropout_dense: float = 0.5
+    batch_norm: bool = False
+    optimizer: str = "adam"          # sgd, momentum, rmsprop, adam
+    lr: float = 1e-3
+    lr_decay: float = 1.0            # multiply the learning rate by this after every epoch
+    batch_size: int = 64
+    epochs: int = 1
+    train_size: int = 60000
+    augment: bool = False            # random shifts of up to 2 pixels
+    early_stopping: int = 0          # stop after this many epochs without a better validation loss (0: never)
+    seed: int = 0
+
+    def validate(self):
+        """self, or ValueError naming the first setting that cannot be used."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type is int and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+                raise ValueError(f"{f.name.replace('_', ' ')} must be a whole number, not {value!r}")
+            if f.type is bool and not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{f.name.replace('_', ' ')} must be on or off (True or False), not {value!r}")
+            if f.type is float and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                                    or not math.isfinite(value)):
+                raise ValueError(f"{f.name.replace('_', ' ')} must be a finite number, not {value!r}")
+        checks = [
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.lr > 0, "the learning rate must be a positive number"),
+            (1 <= self.batch_size <= 4096, "the batch size must be between 1 and 4096"),
+            (1 <= self.epochs <= 100, "the number of epochs must be between 1 and 100"),
+            (self.batch_size <= self.train_size <= 60000, "the training set must hold between one batch and 60,000 images"),
+            (0 <= self.dropout_conv < 1 and 0 <= self.dropout_dense < 1, "dropout rates must be at least 0 and below 1"),
+            (self.conv1_size % 2 == 1 and self.conv2_size % 2 == 1, "kernel sizes must be odd (3, 5, 7)"),
+            (1 <= self.conv1_size <= 11 and 1 <= self.conv2_size <= 11, "kernel sizes must be between 1 and 11"),
+            (1 <= self.conv1_filters <= 256 and 1 <= self.conv2_filters <= 256,
+             "the number of filters must be between 1 and 256"),
+            (1 <= self.dense_units <= 4096, "the number of dense units must be between 1 and 4096"),
+            (0 < self.lr_decay <= 1, "the learning-rate decay must be above 0 and at most 1"),
+            (0 <= self.early_stopping <= 100, "the early-stopping patience must be between 0 and 100 epochs"),
+            (0 <= self.seed < 2**32, "the seed must be between 0 and 4,294,967,295"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
+
+
+def build_model(cfg, classes=10, in_channels=1):
+    """The network a TrainingConfig describes, for 28x28 images of `classes` classes: the
+    lectures' digit recognizer by default."""
+    s = cfg.seed
+    layers = [Conv2D(in_channels, cfg.conv1_filters, cfg.conv1_size, padding="same", seed=s)]
+    if cfg.batch_norm:
+        layers.append(BatchNorm2D(cfg.conv1_filters))
+    layers += [ReLU(), MaxPool2D(2)]
+    if cfg.dropout and cfg.dropout_conv > 0:
+        layers.append(Dropout(cfg.dropout_conv, seed=s + 1))
+    layers.append(Conv2D(cfg.conv1_filters, cfg.conv2_filters, cfg.conv2_size, padding="same", seed=s + 2))
+    if cfg.batch_norm:
+        layers.append(BatchNorm2D(cfg.conv2_filters))
+    layers += [ReLU(), MaxPool2D(2)]
+    if cfg.dropout and cfg.dropout_conv > 0:
+        layers.append(Dropout(cfg.dropout_conv, seed=s + 3))
+    layers += [Flatten(), Dense(cfg.conv2_filters * 49, cfg.dense_units, seed=s + 4)]
+    if cfg.batch_norm:
+        layers.append(BatchNorm1D(cfg.dense_units))
+    layers.append(ReLU())
+    if cfg.dropout and cfg.dropout_dense > 0:
+        layers.append(Dropout(cfg.dropout_dense, seed=s + 5))
+    layers.append(Dense(cfg.dense_units, classes, seed=s + 6))
+    return Sequential(layers)
+
+
+def make_optimizer(cfg, model):
+    """The optimizer the recipe names, at its learning rate."""
+    return OPTIMIZERS[cfg.optimizer](model, cfg.lr)
+
+
+def augmenter(cfg):
+    """The batch augmentation the recipe asks for (random shifts), or None."""
+    return shift_batch if cfg.augment else None
+
+
+def callbacks(cfg):
+    """[EarlyStopping, LearningRateDecay] as the recipe sets them (patience 0 never stops, but
+    still records the best epoch)."""
+    return [EarlyStopping(cfg.early_stopping), LearningRateDecay(cfg.lr_decay)]

@@ -1,0 +1,67 @@
+"""How training threads share the server's cores with the pages and with each other."""
+
+import os
+import threading
+from contextlib import contextmanager
+
+import numba
+
+from engine import nn
+
+
+def lower_priority():
+    """Lower the calling thread's CPU priority (Linux: niceness is per thread), so that pages
+    being opened and widgets being moved come first; training takes the CPU time they leave.
+
+    The niceness is CONVLAB_TRAINING_NICE (default 10; 0 turns it off). The OpenMP threads that
+    the engine's parallel kernels start from this thread inherit it. Returns the niceness set,
+    or None where the system does not allow it.
+    """
+    raw = os.environ.get("CONVLAB_TRAINING_NICE", "10")
+    try:
+        nice = min(max(int(raw), 0), 19)
+    except ValueError:
+        nice = 10
+    if nice == 0 or not hasattr(os, "setpriority"):
+        return None
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
+
+
+_steps_running = 0
+_steps_lock = threading.Lock()
+
+
+@contextmanager
+def fair_share_of_threads():
+    """Run the body on one thread while another training step runs in this process.
+
+    On a shared server every session trains in its own thread. Two steps that each spread
+    over both cores only take turns, and each pays for waking and syncing the other core:
+    with four sessions training, a step that starts while another runs is quicker on one
+    thread (Numba's thread count is set per calling thread). A step alone keeps them all.
+    """
+    global _steps_running
+    with _steps_lock:
+        _steps_running += 1
+        crowded = _steps_running > 1
+    threads = numba.get_num_threads()
+    if crowded:
+        numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if crowded:
+            numba.set_num_threads(threads)
+        with _steps_lock:
+            _steps_running -= 1
+
+
+def shared_train_step(model, optimizer, x, y):
+    """nn.train_step, on one thread while another session's step runs (fair_share_of_threads)."""
+    with fair_share_of_threads():
+        return nn.train_step(model, optimizer, x, y)

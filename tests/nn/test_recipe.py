@@ -1,0 +1,32 @@
+"""The training recipe (engine/nn/recipe.py): the settings a learner picks and what they build."""
+
+import numpy as np
+import pytest
+
+from engine.nn.recipe import TrainingConfig, build_model
+
+
+def test_default_config_builds_the_lecture_network():
+    counts = [n for _, _, n in build_model(TrainingConfig()).summary() if n]
+    assert counts == [208, 1168, 200960, 2570]
+    bn = build_model(TrainingConfig(batch_norm=True, dropout=False))
+    names = [layer.name for layer in bn.layers]
+    assert "BatchNorm2D" in names and not any(n.startswith("Dropout") for n in names)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(lr=-1.0), "positive"), (dict(batch_size=0), "batch size"), (dict(optimizer="lion"), "optimizer"),
+    (dict(conv1_size=4), "odd"), (dict(train_size=10, batch_size=64), "training set"),
+    (dict(batch_size=2.5), "batch size must be a whole number"), (dict(early_stopping=-1), "patience"),
+    (dict(epochs=True), "epochs must be a whole number"), (dict(dropout="yes"), "on or off"),
+    (dict(lr=float("nan")), "finite"), (dict(lr_decay=0.0), "decay"), (dict(conv1_filters=10**6), "filters"),
+])
+def test_bad_settings_are_explained(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(**bad).validate()
+
+
+def test_the_recipe_builds_a_network_for_any_number_of_classes():
+    model = build_model(TrainingConfig(), classes=3)
+    assert model.layers[-1].n_out == 3
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32), training=False).shape == (2, 3)
