@@ -1,6 +1,7 @@
 # ConvLab: one command to run the app, one to test it.
 #   make run    install into .venv and start the app on http://localhost:8501
-#   make test   install what the tests need (Debian's chromium included) and run every test
+#   make test   install what the tests need (Debian's chromium included), lint, and run every test
+#   make test-fast         the quick part only: no browser, no fresh processes, no long runs
 #   make bench  benchmark the engine against NumPy and PyTorch CPU
 #   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol
 #   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
@@ -13,14 +14,16 @@ PORT   ?= 8501
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 2
 
-.PHONY: run test bench loadtest loadtest-browser install install-test system-packages clean
+.PHONY: run test test-fast lint bench loadtest loadtest-browser install install-test system-packages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(PY)
+# The engine is installed editable too, so that `import engine` works in a notebook in this venv.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-test: tests/requirements.txt $(VENV)/.installed
@@ -46,6 +49,12 @@ run: install
 
 test: install-test
 	$(PY) -m pytest -q tests
+
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -q -m "not slow" tests
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
 
 bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0

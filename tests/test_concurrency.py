@@ -7,13 +7,15 @@ training steps from many threads at once, in a child process so that an abort sh
 failed exit code instead of a dead test run, and check every result against a single-threaded one.
 """
 
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # fresh processes hammering the kernels from many threads
 
 ROOT = Path(__file__).resolve().parents[1]
 

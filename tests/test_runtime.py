@@ -93,6 +93,7 @@ def _page_faults_per_step(root):
     return float(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_training_steps_reuse_freed_memory_instead_of_faulting_in_fresh_pages():
     """glibc gives big freed blocks back to the system by default, and a batch-256 step then
     page-faulted 100 to 400 times; engine.configure() asks it to keep them (0 to 27 after the heap has

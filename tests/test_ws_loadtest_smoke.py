@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a real server and a training run
+
 ROOT = Path(__file__).resolve().parents[1]  # not from conftest: tests/browser has one too
 
 

@@ -220,6 +220,7 @@ def run_fresh_process(cache_dir, sizes):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_kernel_from_the_disk_cache_is_right_for_3x3_and_11x11_in_either_order(tmp_path):
     first = run_fresh_process(tmp_path, (3, 11))  # an empty cache: compiles and writes it
     assert first["misses"] >= 1

@@ -14,6 +14,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # fresh processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent(

@@ -3,8 +3,11 @@
 import time
 
 import numpy as np
+import pytest
 
 from engine import datasets, nn
+
+pytestmark = pytest.mark.slow  # trains the digit network for three epochs
 
 
 def test_the_default_settings_reach_98_5_percent_within_three_epochs():

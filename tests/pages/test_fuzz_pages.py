@@ -20,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from pages.ui.lessons import available_lessons
 
+pytestmark = pytest.mark.slow  # hundreds of page runs
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [lesson.path for lesson in available_lessons()]
 
