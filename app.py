@@ -3,16 +3,19 @@
 import streamlit as st
 
 import engine
-from pages.ui.lessons import app_navigation, available_lessons
+from pages.ui.lessons import app_navigation, available_lessons, open_entry_lesson
 
 engine.configure()  # one BLAS thread beside Numba's, kept memory, the widest vectors
 st.set_page_config(page_title="ConvLab", page_icon="🧮", layout="wide")
 
-sections = {}
+sections, by_path = {}, {}
 for lesson in available_lessons():
     page = st.Page(lesson.path, title=lesson.title, icon=lesson.icon,
                    default=(lesson.url_path == "home"))
     sections.setdefault(lesson.section, []).append(page)
+    by_path[lesson.url_path] = page
 
 with app_navigation():
-    st.navigation(sections).run()
+    current = st.navigation(sections)
+    open_entry_lesson(by_path)
+    current.run()

@@ -20,10 +20,13 @@ st.markdown(
 )
 
 NAMES = list(lab.ACTIVATIONS)
-DEFAULTS = {"act": "sigmoid", "depth": 10, "bias": 0.0}
-params.restore(DEFAULTS, page="activations", choices={"act": NAMES},
-               bounds={"depth": (1, 30), "bias": (-5.0, 5.0)})
-st.radio("Activation", NAMES, key="act", horizontal=True)
+SETTINGS = params.Settings("activations", {
+    "act": params.Setting("sigmoid", "Activation", "radio", choices=NAMES),
+    "depth": params.Setting(10, "Layers in the stack", low=1, high=30),
+    "bias": params.Setting(0.0, "Shift the map by a bias b before the activation", low=-5.0, high=5.0, step=0.5),
+})
+SETTINGS.restore()
+SETTINGS.widget("act", horizontal=True)
 name = st.session_state.act
 
 xs = np.linspace(-6, 6, 241)
@@ -37,7 +40,7 @@ right.caption(f"Largest slope: {slope.max():.3g}" + (" (so each sigmoid layer at
                                                       if name == "sigmoid" else ""))
 
 st.subheader("A feature map before and after")
-st.slider("Shift the map by a bias b before the activation", -5.0, 5.0, key="bias", step=0.5)
+SETTINGS.widget("bias")
 digit, _ = images.digit(3)
 fmap = engine.conv2d(digit[None, None], engine.filters.sobel_x()[None, None], padding="same")[0, 0]
 shifted = fmap + st.session_state.bias
@@ -52,7 +55,7 @@ if name == "ReLU":
                "almost all die: a 'dying ReLU' never recovers, since its gradient is zero.")
 
 st.subheader("The vanishing gradient")
-st.slider("Layers in the stack", 1, 30, key="depth")
+SETTINGS.widget("depth")
 depth = st.session_state.depth
 norms = {n: lab.gradient_norms(n, depth) for n in ("sigmoid", "ReLU")}
 table = pd.DataFrame({f"{n} network": v for n, v in norms.items()}, index=range(1, depth + 1))
@@ -70,4 +73,4 @@ else:
                "one reason ReLU networks train faster.")
 st.caption(f"log10 of the size of each layer's weight gradient, for a stack of dense layers. {finding}")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

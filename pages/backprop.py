@@ -19,16 +19,25 @@ st.markdown(
     "its output (its **error signal**) and passes it on multiplied by its local slope, the chain rule."
 )
 
-DEFAULTS = {"w": 2.0, "b": -1.0, "x": 1.5, "t": 1.0, "lam": 0.0, "phase": "forward"}
-params.restore(DEFAULTS, page="backprop", choices={"phase": ["forward", "backward"]},
-               bounds={k: (-10.0, 10.0) for k in ("w", "b", "x", "t")} | {"lam": (0.0, 10.0)})
+
+
+def _number(default, label, low=-10.0):
+    return params.Setting(default, label, "number_input", low=low, high=10.0, step=0.1)
+
+
+SETTINGS = params.Settings("backprop", {
+    "w": _number(2.0, "w"), "b": _number(-1.0, "b"), "x": _number(1.5, "x"), "t": _number(1.0, "target t"),
+    "lam": _number(0.0, "L2 weight λ", low=0.0),
+    "phase": params.Setting("forward", "Show", "radio", choices=("forward", "backward"),
+                            format_func={"forward": "forward: values",
+                                         "backward": "backward: values and error signals"}.get),
+})
+SETTINGS.restore()
 
 st.subheader("One neuron: z = wx + b, y = σ(z), L = (y − t)² / 2")
-cols = st.columns(5)
-for col, key, label in zip(cols, ["w", "b", "x", "t", "lam"], ["w", "b", "x", "target t", "L2 weight λ"]):
-    col.number_input(label, -10.0 if key != "lam" else 0.0, 10.0, key=key, step=0.1)
-st.radio("Show", ["forward", "backward"], key="phase", horizontal=True,
-         format_func={"forward": "forward: values", "backward": "backward: values and error signals"}.get)
+for col, key in zip(st.columns(5), ["w", "b", "x", "t", "lam"]):
+    SETTINGS.widget(key, col)
+SETTINGS.widget("phase", horizontal=True)
 s = st.session_state
 g = logistic_graph(s.w, s.b, s.x, s.t, s.lam)
 st.graphviz_chart(graph_dot(g, logistic_edges(s.lam), show_grad=s.phase == "backward"))
@@ -44,7 +53,7 @@ if s.phase == "backward":
         "relative error": [f"{rel(g['w'].grad, num_w):.1e}", f"{rel(g['b'].grad, num_b):.1e}"],
     }), hide_index=True)
     st.caption("∂L/∂w = (y − t) · σ'(z) · x" + (" + λw" if s.lam else "") +
-               f": the error signal at z times the input x. The L2 term pulls w towards 0.")
+               ": the error signal at z times the input x. The L2 term pulls w towards 0.")
 
 st.subheader("A small network learns XOR")
 st.markdown("Two inputs, four tanh units, one sigmoid output, trained on the four XOR points with "
@@ -87,4 +96,4 @@ st.markdown(side_by_side(grid_html(x, caption="input x"), operator("⋆"), grid_
                          operator("="), grid_html(dw[0, 0], caption="∂L/∂w from backward")), unsafe_allow_html=True)
 st.caption("The same as conv2d(x, ∂L/∂y): " + ("yes, every entry matches." if np.allclose(dw[0, 0], corr) else "no!"))
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

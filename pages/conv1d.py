@@ -5,9 +5,9 @@ import streamlit as st
 
 from engine import conv1d
 from engine.lessons import examples
-from engine.lessons.stepthrough import conv1d_steps
-from pages.ui import params
-from pages.ui.figures import grid_html, operator, side_by_side
+from engine.lessons.stepthrough import conv1d_steps, placed_kernel
+from pages.ui import inputs, messages, params
+from pages.ui.figures import grid_html
 from pages.ui.lessons import run_inside_app
 
 run_inside_app()
@@ -19,38 +19,24 @@ st.markdown(
     "**flipped** before it slides. Without the flip the same sum is a *cross-correlation*."
 )
 
-DEFAULTS = {"x": ",".join(f"{v:g}" for v in examples.SIGNAL_1D),
-            "w": ",".join(f"{v:g}" for v in examples.KERNEL_1D), "flip": True, "pos": 0}
-params.restore(DEFAULTS, bounds={"pos": (0, 200)}, page="conv1d")
+SETTINGS = params.Settings("conv1d", {
+    "x": params.Setting(",".join(f"{v:g}" for v in examples.SIGNAL_1D), "Signal x", "text_input",
+                        help="Numbers separated by commas", max_chars=500),
+    "w": params.Setting(",".join(f"{v:g}" for v in examples.KERNEL_1D), "Kernel w", "text_input",
+                        help="Numbers separated by commas", max_chars=500),
+    "flip": params.Setting(True, "Flip the kernel (convolution); off: cross-correlation", "toggle"),
+    "pos": params.Setting(0, "Kernel position (output index i)", low=0, high=200),
+})
+SETTINGS.restore()
 
 
-def parse(text, name):
-    """Numbers from text like '0, 1, 2' (commas or spaces); None and a message if not."""
-    parts = [p for p in text.replace(",", " ").split() if p]
-    if not parts:
-        st.error(f"Type at least one number for {name}, e.g. 1, -1, 2.")
-        return None
-    if len(parts) > 40:
-        st.error(f"{name} has {len(parts)} numbers; keep it to 40 so the steps stay easy to follow.")
-        return None
+def parse(key, what):
+    """The numbers typed in setting `key`, or None after showing why they cannot be used."""
     try:
-        values = np.array([float(p) for p in parts])
-    except ValueError:
-        bad = next(p for p in parts if not _is_number(p))
-        st.error(f"{name}: '{bad}' is not a number. Use numbers separated by commas, e.g. 0, 1, 2.")
+        return inputs.number_list(st.session_state[key], what)
+    except ValueError as err:
+        messages.error(err)
         return None
-    if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e6:
-        st.error(f"{name}: keep the numbers between -1,000,000 and 1,000,000.")
-        return None
-    return values
-
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _factor(v):
@@ -67,10 +53,10 @@ def _advance(n_out):
 
 
 left, right = st.columns(2)
-left.text_input("Signal x", key="x", help="Numbers separated by commas")
-right.text_input("Kernel w", key="w", help="Numbers separated by commas")
-st.toggle("Flip the kernel (convolution); off: cross-correlation", key="flip")
-x, w = parse(st.session_state.x, "The signal x"), parse(st.session_state.w, "The kernel w")
+SETTINGS.widget("x", left)
+SETTINGS.widget("w", right)
+SETTINGS.widget("flip")
+x, w = parse("x", "the signal x"), parse("w", "the kernel w")
 
 if x is not None and w is not None:
     flip = st.session_state.flip
@@ -80,8 +66,8 @@ if x is not None and w is not None:
     st.session_state.pos = min(st.session_state.get("pos", 0), n_out - 1)
     slide, step_button = st.columns([5, 1], vertical_alignment="bottom")
     if n_out > 1:
-        slide.slider("Kernel position (output index i)", 0, n_out - 1, key="pos")
-    step_button.button("Next step", on_click=_advance, args=(n_out,), width="stretch",
+        SETTINGS.widget("pos", slide, max_value=n_out - 1)
+    step_button.button("Next step", key="next_step", on_click=_advance, args=(n_out,), width="stretch",
                        help="Move the kernel one place to the right (back to the start after the end)")
     step = steps[st.session_state.pos]
 
@@ -89,8 +75,7 @@ if x is not None and w is not None:
     m = len(w)
     padded = np.concatenate([np.zeros(m - 1), x, np.zeros(m - 1)])
     under = set((0, step.index + k) for k in range(m))
-    kernel_row = np.full(len(padded), np.nan)
-    kernel_row[step.index:step.index + m] = w[::-1] if flip else w
+    kernel_row = placed_kernel(len(x), w, step.index, flip)
     st.markdown("**The kernel over the signal** (grey cells are the zeros beyond the ends)")
     zeros = [(0, k) for k in range(m - 1)] + [(0, k) for k in range(m - 1 + len(x), len(padded))]
     st.markdown(grid_html(padded, highlight=under, dim=zeros, caption="x with zeros added at both ends"),
@@ -123,4 +108,4 @@ if x is not None and w is not None:
     if flip and np.allclose(w, w[::-1]):
         st.info("This kernel reads the same backwards, so convolution and cross-correlation agree.")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

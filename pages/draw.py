@@ -9,7 +9,7 @@ import streamlit as st
 
 from engine import nn
 from engine.preprocess import mnist_style
-from pages.ui import images
+from pages.ui import images, messages
 from pages.ui.figures import map_image, tile
 from pages.ui.lessons import run_inside_app
 
@@ -57,7 +57,7 @@ with left:
             try:
                 digit = mnist_style(drawn)
             except ValueError as err:
-                st.warning(f"{str(err)[0].upper()}{str(err)[1:]}.")
+                messages.warning(err)
         else:
             st.info("Draw with the mouse or a finger; the prediction follows.")
     else:

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from engine import datasets
-from engine.lessons import grid_search as tuning
+from engine.lessons import grid_search as grids
 from pages.server.jobs import GridSearch
 from pages.server.run_queue import SERVER_QUEUE
-from pages.ui import params
+from pages.ui import inputs, messages, params
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import job_status
 
@@ -29,11 +29,20 @@ BATCH_PRESETS = {"32, 64, 128": [32, 64, 128], "16 to 256": [16, 32, 64, 128, 25
 BEST = "background-color: #c7e9c0; font-weight: bold"  # the best cell's highlight
 SIZES = [500, 1000, 2000, 5000, 10000, 20000]
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
-DEFAULTS = {"lrs": "0.0001, 0.001, 0.01", "batches": "32, 64, 128", "train_size": 2000, "epochs": 1,
-            "optimizer": "adam", "seed": 0}
-params.restore(DEFAULTS, page="grid_search",
-               choices={"train_size": SIZES, "optimizer": list(OPTIMIZERS)},
-               bounds={"epochs": (1, 5), "seed": (0, 9999)})
+SETTINGS = params.Settings("grid_search", {
+    "lrs": params.Setting("0.0001, 0.001, 0.01", "Learning rates", "text_input", max_chars=300,
+                          help="Comma-separated, e.g. 0.0001, 0.001, 0.01"),
+    "batches": params.Setting("32, 64, 128", "Batch sizes", "text_input", max_chars=300,
+                              help="Comma-separated whole numbers, e.g. 32, 64, 128"),
+    "train_size": params.Setting(2000, "Training images per cell", "select_slider", choices=SIZES,
+                                 format_func=lambda v: f"{v:,}"),
+    "epochs": params.Setting(1, "Epochs per cell", low=1, high=5),
+    "optimizer": params.Setting("adam", "Optimizer", "selectbox", choices=tuple(OPTIMIZERS),
+                                format_func=OPTIMIZERS.get),
+    "seed": params.Setting(0, "Seed", "number_input", low=0, high=9999,
+                           help="Every cell starts from the same weights and sees the same images in the same order"),
+})
+SETTINGS.restore()
 
 
 @st.cache_resource(show_spinner="Loading the digits…")
@@ -45,7 +54,7 @@ def training_digits():
 def use_preset(key, presets):
     choice = st.session_state.get(f"{key}_preset")
     if choice in presets:
-        st.session_state[key] = tuning.format_values(presets[choice])
+        st.session_state[key] = inputs.format_choices(presets[choice])
 
 
 def refine_around_best():
@@ -53,12 +62,12 @@ def refine_around_best():
     if search is None:
         return
     try:
-        lrs, batches = tuning.refine(search.snapshot().results, search.lrs, search.batch_sizes)
+        lrs, batches = grids.refine(search.snapshot().results, search.lrs, search.batch_sizes)
     except ValueError as err:
-        st.session_state.grid_message = f"{str(err)[0].upper()}{str(err)[1:]}."
+        st.session_state.grid_message = messages.sentence(err)
         return
-    st.session_state.lrs = tuning.format_values(lrs)
-    st.session_state.batches = tuning.format_values(batches)
+    st.session_state.lrs = inputs.format_choices(lrs)
+    st.session_state.batches = inputs.format_choices(batches)
     st.session_state.grid_message = None
 
 
@@ -69,25 +78,22 @@ with st.expander("The grid", expanded=True):
     a, b = st.columns(2)
     a.selectbox("Learning-rate presets (log-spaced)", list(LR_PRESETS), index=None, key="lrs_preset",
                 placeholder="Pick a preset, or type below", on_change=use_preset, args=("lrs", LR_PRESETS))
-    a.text_input("Learning rates", key="lrs", help="Comma-separated, e.g. 0.0001, 0.001, 0.01")
+    SETTINGS.widget("lrs", a)
     b.selectbox("Batch-size presets", list(BATCH_PRESETS), index=None, key="batches_preset",
                 placeholder="Pick a preset, or type below", on_change=use_preset, args=("batches", BATCH_PRESETS))
-    b.text_input("Batch sizes", key="batches", help="Comma-separated whole numbers, e.g. 32, 64, 128")
+    SETTINGS.widget("batches", b)
     c, d, e, f = st.columns(4)
-    c.select_slider("Training images per cell", SIZES, key="train_size", format_func=lambda v: f"{v:,}")
-    d.slider("Epochs per cell", 1, 5, key="epochs")
-    e.selectbox("Optimizer", list(OPTIMIZERS), key="optimizer", format_func=OPTIMIZERS.get)
-    f.number_input("Seed", 0, 9999, key="seed", help="Every cell starts from the same weights and sees "
-                   "the same images in the same order")
+    for key, column in zip(("train_size", "epochs", "optimizer", "seed"), st.columns(4)):
+        SETTINGS.widget(key, column)
 
 s = st.session_state
 try:
-    lrs = tuning.parse_values(s.lrs, "learning rates")
-    batches = tuning.parse_values(s.batches, "batch sizes", whole=True)
-    tuning.check_grid(lrs, batches, s.train_size, epochs=s.epochs, optimizer=s.optimizer)
+    lrs = inputs.choices(s.lrs, "the learning rates")
+    batches = inputs.choices(s.batches, "the batch sizes", whole=True, example="32, 64, 128")
+    grids.check_grid(lrs, batches, s.train_size, epochs=s.epochs, optimizer=s.optimizer)
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}.")
-    params.publish(list(DEFAULTS))
+    messages.error(err)
+    SETTINGS.publish()
     st.stop()
 st.caption(f"{len(lrs)} learning rates x {len(batches)} batch sizes = {len(lrs) * len(batches)} networks, "
            f"each trained on {s.train_size:,} images for {s.epochs} epoch{'s' if s.epochs > 1 else ''} and "
@@ -106,7 +112,7 @@ if b2.button("Stop", disabled=not active, width="stretch"):
     search.stop()
     search.join(timeout=5)
     st.rerun()
-finished = search is not None and not active and tuning.best_cell(search.snapshot().results) is not None
+finished = search is not None and not active and grids.best_cell(search.snapshot().results) is not None
 b3.button("Refine around the best", disabled=not finished, width="stretch", on_click=refine_around_best,
           help="Fill in a finer grid between the best cell's neighbours; then start it")
 if s.get("grid_message"):
@@ -115,7 +121,7 @@ if s.get("grid_message"):
 
 def results_table(results):
     """One row per cell, the best one highlighted."""
-    best = tuning.best_cell(results)
+    best = grids.best_cell(results)
     table = pd.DataFrame({
         "learning rate": [f"{r.lr:g}" for r in results],
         "batch size": [r.batch_size for r in results],
@@ -138,7 +144,7 @@ def results_table(results):
 
 def grid_view(search, results):
     """Validation accuracy as a learning rate x batch size grid, the best cell highlighted."""
-    best = tuning.best_cell(results)
+    best = grids.best_cell(results)
     rows = [f"lr {lr:g}" for lr in search.lrs]
     cols = [f"batch {b}" for b in search.batch_sizes]
     grid = pd.DataFrame("…", index=rows, columns=cols)
@@ -194,9 +200,9 @@ if history:
     with st.expander(f"Earlier grids ({len(history)})"):
         for i, old in enumerate(reversed(history)):
             results = old.snapshot().results
-            best = tuning.best_cell(results)
-            st.markdown(f"**Grid {len(history) - i}**: learning rates {tuning.format_values(old.lrs)}; "
-                        f"batch sizes {tuning.format_values(old.batch_sizes)}"
+            best = grids.best_cell(results)
+            st.markdown(f"**Grid {len(history) - i}**: learning rates {inputs.format_choices(old.lrs)}; "
+                        f"batch sizes {inputs.format_choices(old.batch_sizes)}"
                         + (f"; best lr {best.lr:g}, batch {best.batch_size} ({best.val_accuracy:.1%})" if best else ""))
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

@@ -5,7 +5,7 @@ import streamlit as st
 
 import engine
 from engine.lessons import examples
-from pages.ui import images, params
+from pages.ui import images, messages, params
 from pages.ui.figures import grid_html, map_image, operator, side_by_side
 from pages.ui.lessons import run_inside_app
 
@@ -23,14 +23,18 @@ KINDS = {"max": (engine.max_pool2d, engine.max_pool2d_backward),
          "min": (engine.min_pool2d, engine.min_pool2d_backward),
          "sum": (engine.sum_pool2d, engine.sum_pool2d_backward),
          "L2": (engine.l2_pool2d, engine.l2_pool2d_backward)}
-DEFAULTS = {"kind": "max", "size": 2, "stride": 2, "shift": 0}
-params.restore(DEFAULTS, page="pooling", choices={"kind": list(KINDS)},
-               bounds={"size": (1, 4), "stride": (1, 4), "shift": (0, 3)})
+SETTINGS = params.Settings("pooling", {
+    "kind": params.Setting("max", "Pooling", "selectbox", choices=tuple(KINDS)),
+    "size": params.Setting(2, "Window size", low=1, high=4),
+    "stride": params.Setting(2, "Stride", low=1, high=4),
+    "shift": params.Setting(0, "Shift the digit right by (pixels)", low=0, high=3),
+})
+SETTINGS.restore()
 
 c1, c2, c3 = st.columns(3)
-c1.selectbox("Pooling", list(KINDS), key="kind")
-c2.slider("Window size", 1, 4, key="size")
-c3.slider("Stride", 1, 4, key="stride")
+SETTINGS.widget("kind", c1)
+SETTINGS.widget("size", c2)
+SETTINGS.widget("stride", c3)
 forward, backward = KINDS[st.session_state.kind]
 size, stride = st.session_state.size, st.session_state.stride
 
@@ -39,11 +43,10 @@ x = examples.POOL_4X4.astype(np.float64)
 try:
     out = forward(x[None, None], size, stride)[0, 0]
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}.")
+    messages.error(err)
     st.stop()
-st.markdown(side_by_side(grid_html(x, caption="input"), operator("→"),
-                         grid_html(out, fmt="{:.3g}", caption=f"{st.session_state.kind} pool {size}x{size}, stride {stride}")),
-            unsafe_allow_html=True)
+pooled = grid_html(out, fmt="{:.3g}", caption=f"{st.session_state.kind} pool {size}x{size}, stride {stride}")
+st.markdown(side_by_side(grid_html(x, caption="input"), operator("→"), pooled), unsafe_allow_html=True)
 if stride < size and out.size > 1:
     st.caption("The windows overlap: some inputs belong to several windows.")
 if (4 - size) % stride:
@@ -62,7 +65,7 @@ caption = "gradient each input receives" + (" (thick border: a window's maximum)
 st.markdown(grid_html(dx, fmt="{:.3g}", highlight=winners, caption=caption), unsafe_allow_html=True)
 
 st.subheader("On a real feature map, and what a small shift does")
-st.slider("Shift the digit right by (pixels)", 0, 3, key="shift")
+SETTINGS.widget("shift")
 digit, _ = images.digit(0)
 fmap = engine.conv2d(digit[None, None], engine.filters.sobel_x()[None, None], padding="same")
 shifted = np.roll(fmap, st.session_state.shift, axis=3)
@@ -80,4 +83,4 @@ st.metric("How much the pooled map changed", f"{change:.0%}",
 st.caption(f"The edge map itself changed by {raw_change:.0%}. Pooling keeps one number per window, so "
            "a shift that stays inside a window changes little.")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

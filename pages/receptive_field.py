@@ -25,18 +25,24 @@ def fields():
 
 FIELDS = fields()
 NAMES = [f"{i + 1}. {f.layer}" for i, f in enumerate(FIELDS)]
-params.restore({"layer": len(FIELDS) - 1, "row": 3, "col": 3, "digit": 0}, page="receptive_field",
-               bounds={"layer": (0, len(FIELDS) - 1), "row": (0, 27), "col": (0, 27), "digit": (0, 9999)})
+SETTINGS = params.Settings("receptive_field", {
+    "layer": params.Setting(len(FIELDS) - 1, "Layer", "selectbox", choices=tuple(range(len(FIELDS))),
+                            format_func=lambda i: NAMES[i]),
+    "row": params.Setting(3, "Unit row", low=0, high=27),
+    "col": params.Setting(3, "Unit column", low=0, high=27),
+    "digit": params.Setting(0, "Test digit", "number_input", low=0, high=9999),
+})
+SETTINGS.restore()
 
-st.selectbox("Layer", range(len(FIELDS)), key="layer", format_func=lambda i: NAMES[i])
+SETTINGS.widget("layer")
 field = FIELDS[st.session_state.layer]
 st.session_state.row = min(st.session_state.row, field.units - 1)
 st.session_state.col = min(st.session_state.col, field.units - 1)
 c1, c2, c3 = st.columns(3)
 if field.units > 1:
-    c1.slider("Unit row", 0, field.units - 1, key="row")
-    c2.slider("Unit column", 0, field.units - 1, key="col")
-c3.number_input("Test digit", 0, 9999, key="digit")
+    SETTINGS.widget("row", c1, max_value=field.units - 1)
+    SETTINGS.widget("col", c2, max_value=field.units - 1)
+SETTINGS.widget("digit", c3)
 
 digit, label = images.digit(st.session_state.digit)
 rows, cols = patch(field, st.session_state.row, st.session_state.col)
@@ -57,4 +63,4 @@ st.dataframe(pd.DataFrame({"layer": NAMES, "receptive field": [f"{f.size} x {f.s
                            "jump": [f.jump for f in FIELDS], "units": [f"{f.units} x {f.units}" for f in FIELDS],
                            "how": [f.formula for f in FIELDS]}), hide_index=True, width="stretch")
 
-params.publish(["layer", "row", "col", "digit"])
+SETTINGS.publish()

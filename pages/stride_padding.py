@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine import conv_output_size, pad2d
 from engine.lessons.stepthrough import window_coverage
-from pages.ui import params
+from pages.ui import messages, params
 from pages.ui.figures import grid_html
 from pages.ui.lessons import run_inside_app
 
@@ -20,20 +20,27 @@ st.markdown(
     "$W_{out} = \\lfloor (W - F + 2P) / S \\rfloor + 1$."
 )
 
-DEFAULTS = {"n": 7, "f": 3, "stride": 1, "padding": 0, "dilation": 1, "mode": "zero", "same": False}
 MODES = ["zero", "reflect", "replicate", "circular"]
-params.restore(DEFAULTS, choices={"mode": MODES},
-               bounds={"n": (1, 64), "f": (1, 11), "stride": (1, 8), "padding": (0, 8), "dilation": (1, 4)},
-               page="stride_padding")
+SETTINGS = params.Settings("stride_padding", {
+    "n": params.Setting(7, "Input size W (an W x W image)", low=1, high=64),
+    "f": params.Setting(3, "Kernel size F", low=1, high=11),
+    "stride": params.Setting(1, "Stride S", low=1, high=8),
+    "padding": params.Setting(0, "Padding P", low=0, high=8),
+    "dilation": params.Setting(1, "Dilation D", low=1, high=4),
+    "mode": params.Setting("zero", "Padding mode", "selectbox", choices=MODES),
+    "same": params.Setting(False, "'same' padding", "toggle",
+                           help="Pick P so that at stride 1 the output is as big as the input"),
+})
+SETTINGS.restore()
 
 c1, c2, c3 = st.columns(3)
-c1.slider("Input size W (an W x W image)", 1, 64, key="n")
-c1.slider("Kernel size F", 1, 11, key="f")
-c2.slider("Stride S", 1, 8, key="stride")
-c2.slider("Dilation D", 1, 4, key="dilation")
-c3.toggle("'same' padding", key="same", help="Pick P so that at stride 1 the output is as big as the input")
-c3.slider("Padding P", 0, 8, key="padding", disabled=st.session_state.same)
-c3.selectbox("Padding mode", MODES, key="mode")
+SETTINGS.widget("n", c1)
+SETTINGS.widget("f", c1)
+SETTINGS.widget("stride", c2)
+SETTINGS.widget("dilation", c2)
+SETTINGS.widget("same", c3)
+SETTINGS.widget("padding", c3, disabled=st.session_state.same)
+SETTINGS.widget("mode", c3)
 
 n, f, s, d = st.session_state.n, st.session_state.f, st.session_state.stride, st.session_state.dilation
 if st.session_state.same:
@@ -49,7 +56,7 @@ else:
 try:
     result = conv_output_size(n, f, s, p, d)
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}. Make the kernel smaller, add padding or use a bigger input.")
+    messages.error(err, "Make the kernel smaller, add padding or use a bigger input.")
     result = None
 
 if result is not None:
@@ -93,11 +100,11 @@ if result is not None:
         try:
             padded = pad2d(sample, p, st.session_state.mode) if p else sample
         except ValueError as err:
-            right.warning(f"{str(err)[0].upper()}{str(err)[1:]}.")
+            messages.warning(err, where=right)
         else:
             right.markdown(grid_html(padded, outline=pad_cells, cell=24,
                                      caption="cells numbered 1, 2, ... in reading order"), unsafe_allow_html=True)
     else:
         st.caption("The grid drawings appear when the padded input is at most 24 cells wide.")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine import conv2d, conv_output_size, filters
 from engine.lessons.stepthrough import params_conv_vs_dense
-from pages.ui import images, params
+from pages.ui import images, messages, params
 from pages.ui.figures import channel_tiles, tile
 from pages.ui.lessons import run_inside_app
 
@@ -18,17 +18,23 @@ st.markdown(
     "F·F·D·K + K numbers, where a fully connected layer making as many outputs needs millions."
 )
 
-DEFAULTS = {"k": 10, "f": 5, "stride": 1, "padding": 0, "side": 32, "seed": 0}
-params.restore(DEFAULTS, page="volumes",
-               bounds={"k": (1, 64), "f": (1, 11), "stride": (1, 4), "padding": (0, 5), "side": (8, 128), "seed": (0, 999)})
+SETTINGS = params.Settings("volumes", {
+    "k": params.Setting(10, "Filters K", low=1, high=64),
+    "f": params.Setting(5, "Filter size F", low=1, high=11),
+    "stride": params.Setting(1, "Stride S", low=1, high=4),
+    "padding": params.Setting(0, "Padding P", low=0, high=5),
+    "side": params.Setting(32, "Input side W = H", "select_slider", choices=(8, 16, 32, 64, 128)),
+    "seed": params.Setting(0, "Random filters' seed", "number_input", low=0, high=999),
+})
+SETTINGS.restore()
 
 c1, c2, c3 = st.columns(3)
-c1.slider("Filters K", 1, 64, key="k")
-c1.slider("Filter size F", 1, 11, key="f")
-c2.slider("Stride S", 1, 4, key="stride")
-c2.slider("Padding P", 0, 5, key="padding")
-c3.select_slider("Input side W = H", [8, 16, 32, 64, 128], key="side")
-c3.number_input("Random filters' seed", 0, 999, key="seed")
+SETTINGS.widget("k", c1)
+SETTINGS.widget("f", c1)
+SETTINGS.widget("stride", c2)
+SETTINGS.widget("padding", c2)
+SETTINGS.widget("side", c3)
+SETTINGS.widget("seed", c3)
 s = st.session_state
 depth = 3
 
@@ -54,7 +60,7 @@ def feature_volume(side, k, f, stride, padding, seed):
 try:
     size = conv_output_size(s.side, s.f, s.stride, s.padding)
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}. Use a smaller filter or more padding.")
+    messages.error(err, "Use a smaller filter or more padding.")
     st.stop()
 
 conv_params, unshared, dense_params = params_conv_vs_dense(s.side, s.side, depth, s.k, s.f, size.size, size.size)
@@ -84,4 +90,4 @@ right.image(tile(out, cols=min(8, s.k), width=min(640, 80 * min(8, s.k)), signed
             caption=f"The output volume: {s.k} feature maps of {size.size} x {size.size}, one per filter "
                     "(random filters; red positive, blue negative)")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

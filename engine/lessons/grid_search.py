@@ -71,40 +71,6 @@ def check_grid(lrs, batch_sizes, train_size, val_size=1000, epochs=1, optimizer=
     return lrs, batch_sizes
 
 
-def parse_values(text, what="learning rates", whole=False):
-    """The numbers in a comma-separated text such as "1e-4, 1e-3, 1e-2", sorted and de-duplicated.
-
-    whole: the values must be whole numbers (batch sizes). Raises ValueError naming the bad entry.
-    """
-    values = []
-    for part in str(text).replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if len(part) > 24:
-            part = part[:20] + "…"  # quoted in the messages below
-            raise ValueError(f"'{part}' in the {what} is not a number")
-        try:
-            value = float(part)
-        except ValueError:
-            raise ValueError(f"'{part}' in the {what} is not a number") from None
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"the {what} must be positive numbers, not {part}")
-        if whole:
-            if value != int(value):
-                raise ValueError(f"the {what} must be whole numbers, not {part}")
-            value = int(value)
-        values.append(value)
-    if not values:
-        raise ValueError(f"choose at least one of the {what}: the list is empty")
-    return sorted(set(values))
-
-
-def format_values(values):
-    """The inverse of parse_values: "0.0001, 0.001, 0.01" as short as %g writes them."""
-    return ", ".join(f"{v:g}" for v in values)
-
-
 def split_subset(x_train, y_train, train_size, val_size, seed=0):
     """A random training subset and a disjoint validation set, both from the training images."""
     order = np.random.default_rng(seed).permutation(len(x_train))

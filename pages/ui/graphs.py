@@ -4,7 +4,6 @@ st.line_chart builds an Altair chart on each call, which costs 50-110 ms on the 
 handing the same Vega-Lite spec to st.vega_lite_chart directly costs 2-8 ms.
 """
 
-import pandas as pd
 import streamlit as st
 
 DOTS_UP_TO = 30  # points: a series this short gets a dot on each, so that even one value shows

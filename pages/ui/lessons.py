@@ -1,13 +1,13 @@
 """The lessons in the order a course meets them, for app.py's navigation and the home page, and
 the check every lesson page makes that it runs inside that navigation."""
 
+import inspect
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,18 +84,41 @@ def app_navigation():
         _through_app.active = False
 
 
+ENTRY = "lesson"  # query parameter: the lesson a link opened before app.py had run on this server
+
+
 def run_inside_app():
     """Call at the top of every lesson page: make sure the page runs inside app.py.
 
     Streamlit finds the pages/ folder and, until one run of app.py has called st.navigation
     on this server, runs a page opened by its own address (a link a teacher shared, say) on
     its own: the sidebar then lists bare file names and app.py's wide layout is lost. A class
-    opening the link at once all starts that way. Such a run turns the folder mode off for the
-    whole server and runs the page again, through app.py. A page test runs the page file as
-    the main script: that is left alone.
+    opening the link at once all starts that way. Such a run switches to app.py, whose
+    st.navigation makes Streamlit ignore the folder from then on (for every session, as its
+    documentation says), carrying the lesson and the link's settings along; app.py then opens
+    the lesson (see open_entry_lesson). A page test runs the page file as the main script: that
+    is left alone.
     """
     ctx = get_script_run_ctx()
     if getattr(_through_app, "active", False) or ctx is None or Path(ctx.main_script_path).resolve() != APP:
         return
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+    lesson = Path(inspect.currentframe().f_back.f_code.co_filename).stem  # the page that called
+    query = st.query_params.to_dict()
+    if lesson in {entry.url_path for entry in LESSONS}:
+        query[ENTRY] = lesson
+    st.switch_page("app.py", query_params=query)
+
+
+def open_entry_lesson(pages):
+    """In app.py, after st.navigation: open the lesson a first link asked for (run_inside_app).
+
+    pages: {url path: st.Page}. Does nothing when the link named no lesson.
+    """
+    lesson = st.query_params.get(ENTRY)
+    if lesson is None:
+        return
+    query = {k: v for k, v in st.query_params.to_dict().items() if k != ENTRY}
+    if lesson in pages:
+        st.switch_page(pages[lesson], query_params=query)
+    st.query_params.clear()
+    st.query_params.update(query)

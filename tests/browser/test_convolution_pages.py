@@ -28,7 +28,7 @@ def test_conv1d_new_kernel_gives_new_outputs(app_server, page):
     box.fill("1, x")
     box.press("Enter")
     wait_until_idle(page)
-    assert "'x' is not a number" in page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "'x' in the kernel w is not a number" in page.locator("[data-testid='stAlert']").first.inner_text()
     screenshot(page, "conv1d_bad_kernel")
 
 

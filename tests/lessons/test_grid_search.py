@@ -75,24 +75,3 @@ def test_refine_needs_a_cell_that_did_not_diverge():
 def test_bad_grids_are_explained(lrs, batches, size, message):
     with pytest.raises(ValueError, match=message):
         check_grid(lrs, batches, size)
-
-
-def test_typed_grids_are_read_or_explained():
-    from engine.lessons.grid_search import format_values, parse_values
-
-    assert parse_values("1e-3, 1e-4;0.01, 1e-3") == [1e-4, 1e-3, 1e-2]
-    assert parse_values("64, 32", "batch sizes", whole=True) == [32, 64]
-    assert format_values([3.16e-4, 1e-3]) == "0.000316, 0.001"
-    for text, message in [("", "empty"), ("1e-3, fast", "'fast'"), ("-1", "positive"), ("nan", "positive")]:
-        with pytest.raises(ValueError, match=message):
-            parse_values(text)
-    with pytest.raises(ValueError, match="whole"):
-        parse_values("32.5", "batch sizes", whole=True)
-
-
-def test_a_very_long_entry_is_quoted_short():
-    from engine.lessons.grid_search import parse_values
-
-    with pytest.raises(ValueError) as err:
-        parse_values("x" * 5000)
-    assert len(str(err.value)) < 80

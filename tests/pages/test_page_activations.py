@@ -15,7 +15,9 @@ def test_sigmoid_slope_is_a_quarter():
 
 def test_vanishing_gradient_figure_updates_with_depth():
     shallow, deep = run(depth=2), run(depth=30)
-    text = lambda at: next(c.value for c in at.caption if "Through" in c.value)
+
+    def text(at):
+        return next(c.value for c in at.caption if "Through" in c.value)
     assert "Through 2 sigmoid" in text(shallow) and "Through 30 sigmoid" in text(deep)
 
 

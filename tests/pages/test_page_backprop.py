@@ -1,5 +1,7 @@
 from streamlit.testing.v1 import AppTest
 
+from pagetest import button
+
 PAGE = "../../pages/backprop.py"
 
 
@@ -14,16 +16,16 @@ def test_forward_then_backward_with_a_numerical_check():
 
 def test_xor_training_lowers_the_loss():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
-    at.button[1].click().run()
-    at.button[1].click().run()
+    button(at, "Train 500 steps").click().run()
+    button(at, "Train 500 steps").click().run()
     caption = next(c.value for c in at.caption if c.value.startswith("1000 steps"))
     assert float(caption.split("loss now ")[1]) < 0.05
 
 
 def test_xor_one_step_at_a_time():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
-    at.button[3].click().run()
-    at.button[3].click().run()
+    button(at, "Train 1 step").click().run()
+    button(at, "Train 1 step").click().run()
     assert any(c.value.startswith("2 steps;") for c in at.caption)
 
 

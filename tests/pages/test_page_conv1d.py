@@ -12,28 +12,28 @@ def run(**settings):
 def test_lecture_example_is_the_default():
     at = run()
     assert not at.exception and not at.error
-    assert "full  = 0, 1, 1, 3, 5, 2, 8" in at.code[0].value
-    assert "same  = 1, 1, 3, 5, 2" in at.code[0].value
+    outputs = at.code[0].value
+    assert "full  = 0, 1, 1, 3, 5, 2, 8" in outputs and "same  = 1, 1, 3, 5, 2" in outputs
 
 
 def test_stepping_shows_products_and_sum():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.slider[0].set_value(6).run()
+    at.slider(key="pos").set_value(6).run()
     assert any("y[6]" in m.value and "**8**" in m.value for m in at.markdown)
 
 
 def test_cross_correlation_toggle():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.toggle[0].set_value(False).run()
+    at.toggle(key="flip").set_value(False).run()
     assert "full  = 0, 2, 3, 5, 7, -1, 4" in at.code[0].value
 
 
 def test_text_that_is_not_numbers_is_explained_and_kept():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.text_input[1].input("1, two, 3").run()
+    at.text_input(key="w").input("1, two, 3").run()
     assert not at.exception
-    assert "'two' is not a number" in at.error[0].value
-    assert at.text_input[0].value == "0,1,2,3,4"
+    assert "'two' in the kernel w is not a number" in at.error[0].value
+    assert at.text_input(key="w").value == "1, two, 3" and at.text_input(key="x").value == "0,1,2,3,4"
 
 
 def test_empty_and_huge_inputs():
@@ -48,17 +48,17 @@ def test_empty_and_huge_inputs():
 def test_kernel_longer_than_signal_and_position_clamped():
     at = run(x="1,2", w="1,1,1,1", pos=200)
     assert not at.exception and not at.error
-    assert at.slider[0].value == 4
+    assert at.slider(key="pos").value == 4
 
 
 def test_next_step_button_moves_the_kernel_and_wraps_around():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.button[0].click().run()
-    assert at.slider[0].value == 1
+    at.button(key="next_step").click().run()
+    assert at.slider(key="pos").value == 1
     assert any("y[1]" in m.value and "**1**" in m.value for m in at.markdown)
-    at.slider[0].set_value(6).run()
-    at.button[0].click().run()
-    assert at.slider[0].value == 0 and not at.exception
+    at.slider(key="pos").set_value(6).run()
+    at.button(key="next_step").click().run()
+    assert at.slider(key="pos").value == 0 and not at.exception
 
 
 def test_negative_factors_are_bracketed_and_one_value_is_singular():

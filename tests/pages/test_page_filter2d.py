@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from pagetest import run_page
+from pagetest import markdown_with, run_page
 
 from pages.ui import images
 
@@ -23,12 +23,12 @@ def test_default_page_shows_input_kernel_and_map():
 
 def test_lecture_step_through_gives_the_x_kernel_map():
     at = run()
-    assert "= **4**" in at.markdown[-1].value
+    assert "= **4**" in markdown_with(at, "Output (")
     at.slider(key="row").set_value(1).run()
     at.slider(key="col").set_value(0).run()
-    assert "Output (1, 0)" in at.markdown[-1].value and "= **2**" in at.markdown[-1].value
+    assert "Output (1, 0)" in markdown_with(at, "Output (") and "= **2**" in markdown_with(at, "Output (")
     at.slider(key="col").set_value(2).run()
-    assert "= **3**" in at.markdown[-1].value
+    assert "= **3**" in markdown_with(at, "Output (")
 
 
 def test_every_named_kernel_and_the_digits():

@@ -50,7 +50,7 @@ def test_a_diverging_learning_rate_is_marked_in_the_table():
 
 
 def test_bad_grids_get_a_message_not_a_traceback():
-    for settings, message in [(dict(lrs=" , "), "at least one of the learning rates"),
+    for settings, message in [(dict(lrs=" , "), "at least one number for the learning rates"),
                               (dict(batches="32, big"), "'big'"),
                               (dict(batches="256", train_size=500, lrs="0.001"), None)]:
         at = run_page("grid_search.py", **settings)

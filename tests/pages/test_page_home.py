@@ -10,7 +10,7 @@ def test_home_lists_every_lesson_with_a_link():
     assert not at.exception
     assert at.title[0].value == "ConvLab"
     links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
-    lessons = [l for l in available_lessons() if l.url_path != "home"]
+    lessons = [lesson for lesson in available_lessons() if lesson.url_path != "home"]
     assert len(links) == len(lessons) >= 4
 
 

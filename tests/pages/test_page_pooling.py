@@ -1,4 +1,4 @@
-from pagetest import run_page
+from pagetest import markdown_with, run_page
 
 PAGE = "../../pages/pooling.py"
 
@@ -10,7 +10,7 @@ def run(**settings):
 def test_lecture_max_pool_gives_6_8_3_4():
     at = run()
     assert not at.exception and not at.error
-    html = at.markdown[1].value
+    html = markdown_with(at, "→")
     for value in (">6<", ">8<", ">3<", ">4<"):
         assert value in html.split("→")[1]
 
@@ -18,7 +18,7 @@ def test_lecture_max_pool_gives_6_8_3_4():
 def test_overlapping_windows_add_gradients():
     at = run(size=2, stride=1)
     assert any("overlap" in c.value for c in at.caption)
-    assert ">2<" in at.markdown[3].value  # 6, 7 and 8 each win two overlapping windows
+    assert ">2<" in markdown_with(at, "gradient each input receives")  # 6, 7 and 8 each win two overlapping windows
 
 
 def test_every_kind_and_the_shift():
@@ -33,7 +33,7 @@ def test_windows_that_do_not_tile_are_flagged():
 
 
 def test_thick_borders_are_explained_only_where_window_maxima_have_them():
-    grid = run().markdown[3].value
+    grid = markdown_with(run(), "gradient each input receives")
     assert "thick border" in grid and "3px solid #222" in grid
-    grid = run(kind="average").markdown[3].value
+    grid = markdown_with(run(kind="average"), "gradient each input receives")
     assert "thick border" not in grid and "3px solid #222" not in grid

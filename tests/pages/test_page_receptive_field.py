@@ -1,4 +1,4 @@
-from pagetest import run_page
+from pagetest import metric, run_page
 
 PAGE = "../../pages/receptive_field.py"
 
@@ -10,12 +10,12 @@ def run(**settings):
 def test_last_pooling_layer_sees_12x12():
     at = run()
     assert not at.exception
-    assert at.metric[0].value == "12 x 12 pixels" and at.metric[1].value == "7 x 7"
+    assert metric(at, "Receptive field") == "12 x 12 pixels" and metric(at, "Units in this layer") == "7 x 7"
 
 
 def test_first_layer_corner_unit_is_clipped():
     at = run(layer=0, row=0, col=0)
-    assert at.metric[0].value == "5 x 5 pixels"
+    assert metric(at, "Receptive field") == "5 x 5 pixels"
     assert any("zero padding" in c.value for c in at.caption)
 
 

@@ -1,4 +1,4 @@
-from pagetest import run_page
+from pagetest import metric, run_page
 
 PAGE = "../../pages/volumes.py"
 
@@ -10,27 +10,27 @@ def run(**settings):
 def test_lecture_ten_5x5_filters_on_cifar():
     at = run()
     assert not at.exception and not at.error
-    assert at.metric[0].value == "28 x 28 x 10"
-    assert at.metric[1].value == "760"
-    assert at.metric[2].value == "2,334,720"  # the lecture's 30,720 * 76, "about 3 million"
-    assert at.metric[3].value == "24,092,320"  # 3,072 inputs joined to 7,840 outputs
+    assert metric(at, "Output volume") == "28 x 28 x 10"
+    assert metric(at, "Convolution weights") == "760"
+    assert metric(at, "Without sharing") == "2,334,720"  # the lecture's 30,720 * 76, "about 3 million"
+    assert metric(at, "Fully connected, same outputs") == "24,092,320"  # 3,072 inputs joined to 7,840 outputs
 
 
 def test_one_by_one_convolutions_are_explained():
     at = run(f=1, k=4)
-    assert at.metric[1].value == "16" and "1 x 1 convolution" in at.info[0].value
+    assert metric(at, "Convolution weights") == "16" and "1 x 1 convolution" in at.info[0].value
 
 
 def test_misfit_and_too_big_filters():
     at = run(side=8, f=11)
     assert "does not fit" in at.error[0].value and not at.exception
     at = run(stride=2, f=5, side=32)  # the lecture's 32/5/2: 14.5 positions
-    assert at.metric[0].value == "14 x 14 x 10" and "do not fit" in at.warning[0].value
+    assert metric(at, "Output volume") == "14 x 14 x 10" and "do not fit" in at.warning[0].value
 
 
 def test_extremes_render():
     at = run(k=64, f=11, side=128, padding=5)
-    assert not at.exception and at.metric[0].value == "128 x 128 x 64"
+    assert not at.exception and metric(at, "Output volume") == "128 x 128 x 64"
 
 
 def test_input_channels_are_drawn_in_their_colours():
