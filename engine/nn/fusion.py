@@ -99,10 +99,10 @@ class ConvReluPoolStep:
 
     def forward(self, x, training=True):
         conv = self.layers[0]
-        w, b = conv.params["w"], conv.params["b"]
         x = np.asarray(x)
-        if x.ndim != 4 or x.shape[1] != conv.in_ch:
+        if conv.weightless or x.ndim != 4 or x.shape[1] != conv.in_ch:
             return self._unfused_forward(x, training)  # the layers explain what is wrong
+        w, b = conv.params["w"], conv.params["b"]
         f = conv.size
         pads = resolve_padding(conv.padding, x.shape[2], x.shape[3], f, f, (1, 1), (1, 1))
         ho = x.shape[2] + pads[0] + pads[1] - f + 1
