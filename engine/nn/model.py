@@ -28,6 +28,9 @@ class Sequential:
     def forward(self, x, training=True):
         if not (isinstance(x, np.ndarray) and x.dtype in FLOATS):
             x = as_float_array(x, "input")
+        if x.ndim < 2:
+            raise ValueError(f"the input must be a batch (N, ...), not one array of shape {x.shape}; "
+                             "for a single image or vector use x[None]")
         check_finite(x, "input")
         for step in self._steps:
             x = step.forward(x, training)

@@ -38,7 +38,8 @@ class Conv2D(Module):
     options = ("out_ch", "size", "stride", "padding")
 
     class Cache(NamedTuple):
-        x: np.ndarray  # (N, C, H, W), the input, needed for dw
+        x: np.ndarray     # (N, C, H, W), the input, needed for dw
+        out_shape: tuple  # (N, K, H', W'), what dy must be
 
     def __init__(self, in_ch, out_ch, size, stride=1, padding=0, seed=None, dtype=np.float32, weights=True):
         super().__init__()
@@ -60,12 +61,13 @@ class Conv2D(Module):
     def forward(self, x, training=True):
         self._need_weights()
         out = conv2d(x, self.params["w"], self.params["b"], self.stride, self.padding)
-        self.cache = self.Cache(x)
+        self.cache = self.Cache(x, out.shape)
         return out
 
     def backward(self, dy, need_dx=True):
         """dx (None when need_dx is False: a network's first layer has no use for it)."""
-        (x,) = self._need_cache()
+        x, out_shape = self._need_cache()
+        dy = self._gradient(dy, out_shape)
         dx, dw, db = conv2d_backward(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
         self.grads["w"] += dw
         self.grads["b"] += db
