@@ -28,8 +28,8 @@ from engine.finite import all_finite
 from engine.nn.layers import LAYER_TYPES, layer_from_config
 
 FORMAT_VERSION = 1
-NOT_A_MODEL = ("this is not a ConvLab model file (a .npz saved from the training page "
-               "or with Sequential.save)")
+NOT_A_MODEL = "this is not a ConvLab model file"
+SAVED_HOW = " (a .npz saved from the training page or with Sequential.save)"
 MAX_NESTING = 4             # [ {layer} {config} [a pair] ]
 CHARACTERS_PER_LAYER = 400  # a Conv2D's entry takes about 100
 HEADER_BYTES = 4096         # an .npy header, generously
@@ -80,7 +80,7 @@ def load(path, input_shape=None, limits=None):
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, ValueError):  # text, a picture, an .npy: not a zip at all
-        raise ModelFileError(NOT_A_MODEL) from None
+        raise ModelFileError(NOT_A_MODEL + SAVED_HOW) from None
     except OSError as err:
         raise ModelFileError(f"the model file could not be read ({err.strerror or err})") from None
     try:
@@ -90,12 +90,12 @@ def load(path, input_shape=None, limits=None):
         raise
     except (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, NotImplementedError,
             RuntimeError, ValueError) as err:  # a damaged zip: bad CRC, broken deflate data, cut short
-        raise ModelFileError(f"{NOT_A_MODEL}, or the file is damaged ({_reason(err)})") from None
+        raise ModelFileError(f"the model file is damaged ({_reason(err)})") from None
 
 
 def _reason(err):
     text = str(err).split("\n")[0]
-    return shown(text, 80).strip("'\"") if text else type(err).__name__
+    return (text if len(text) <= 80 else text[:77] + "...") if text else type(err).__name__
 
 
 def _read(archive, input_shape, limits):
@@ -246,8 +246,8 @@ def _build(specs, limits):
         try:
             layers.append(layer_from_config(kind, config, weights=False))
         except ValueError as err:
-            name = kind if isinstance(kind, str) and kind in LAYER_TYPES else "?"
-            raise ModelFileError(f"layer {i + 1} ({name}) in the model file: {err}") from None
+            name = f" ({kind})" if isinstance(kind, str) and kind in LAYER_TYPES else ""
+            raise ModelFileError(f"layer {i + 1}{name} in the model file: {err}") from None
     total = sum(layer.n_params for layer in layers)
     if total > limits.max_params:
         raise ModelFileError(f"the model has {total:,} parameters; this server takes at most {limits.max_params:,}")
