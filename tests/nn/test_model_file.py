@@ -187,7 +187,7 @@ def test_a_huge_dense_layer_is_refused_by_its_declared_size_without_allocating_i
     content = zip_of({"format_version.npy": npy(np.int64(1)), "architecture.npy": npy(np.array(json.dumps(arch)))})
     tracemalloc.start()
     try:
-        message = refused(content, "400,020,000 parameters; this server takes at most 5,000,000")
+        message = refused(content, "400,020,000 parameters; this server takes at most 4,000,000")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -198,15 +198,23 @@ def test_too_many_layers_and_too_much_work_per_digit_are_refused():
     arch = [{"type": "ReLU", "config": {}}] * 20_000
     refused(zip_of({"format_version.npy": npy(np.int64(1)), "architecture.npy": npy(np.array(json.dumps(arch)))}),
             "far more than it should be")
-    arch = [{"type": "ReLU", "config": {}}] * 41
+    arch = [{"type": "ReLU", "config": {}}] * 33
     refused(zip_of({"format_version.npy": npy(np.int64(1)), "architecture.npy": npy(np.array(json.dumps(arch)))}),
-            "41 layers; this server takes at most 40")
+            "33 layers; this server takes at most 32")
     big = nn.Sequential([nn.Conv2D(1, 256, 27, padding="same", seed=0), nn.GlobalAvgPool2D(), nn.Dense(256, 10)])
     content = npz(arrays_of(big))
     assert load(content).n_params == 256 * 729 + 256 + 2570  # small enough to hold...
     refused(content, "multiply-adds for one input", input_shape=DIGITS)  # ...but 146 million per digit
     wide = nn.Sequential([nn.Conv2D(1, 512, 1, seed=0), nn.GlobalAvgPool2D(), nn.Dense(512, 10)])
     refused(npz(arrays_of(wide)), "values for one input", input_shape=DIGITS)
+
+
+def test_the_default_limits_take_the_largest_network_the_training_page_builds():
+    from engine.training import TrainingConfig, build_model
+
+    largest = build_model(TrainingConfig(conv1_filters=32, conv1_size=7, conv2_filters=64, conv2_size=5,
+                                         dense_units=1024, batch_norm=True))
+    assert load(saved(largest), input_shape=DIGITS).n_params == largest.n_params > 3_000_000
 
 
 def test_a_teacher_can_set_the_limits():

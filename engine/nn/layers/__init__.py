@@ -4,6 +4,7 @@ keys, and describes itself (shapes, counts, geometry, settings, export): see bas
 
 A new layer type is a module of its own with a @register'ed class, and one import line here.
 """
+# ruff: noqa: F401  (the imports are the package's names: __all__ is built from the registry)
 
 from engine.nn.layers.base import LAYER_TYPES, Module, Window, layer_from_config
 from engine.nn.layers.conv import Conv2D
