@@ -1,11 +1,18 @@
 """Argument checks that the engine's public functions share: each raises ValueError with a
 sentence that names the argument and what is wrong with it."""
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 import numpy as np
 
 from engine.finite import all_finite
+
+
+def shown(value, limit=40):
+    """repr(value) for a message, cut short: a hostile value must not make a page of text."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def as_float_array(x, name):
@@ -24,17 +31,34 @@ def check_finite(arr, name):
         raise ValueError(f"the {name} contains NaN or infinity")
 
 
+def whole_number(value, name, minimum):
+    """value as an int >= minimum; bools, floats and text are refused."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"the {name} must be a whole number, not {shown(value)}")
+    if value < minimum:
+        raise ValueError(f"the {name} must be at least {minimum}, not {value}")
+    return int(value)
+
+
 def pair(value, name, minimum):
     """An int or an (h, w) pair of whole numbers >= minimum, as a tuple (h, w)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(f"the {name} must be one number or a pair (height, width), not {value!r}")
+            raise ValueError(f"the {name} must be one number or a pair (height, width), not {shown(value)}")
         values = tuple(value)
     else:
         values = (value, value)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, Integral):
-            raise ValueError(f"the {name} must be a whole number, not {v!r}")
-        if v < minimum:
-            raise ValueError(f"the {name} must be at least {minimum}, not {v}")
-    return int(values[0]), int(values[1])
+    return whole_number(values[0], name, minimum), whole_number(values[1], name, minimum)
+
+
+def real_number(value, name, at_least=None, above=None, below=None):
+    """value as a finite float within the bounds given (each one optional); ValueError otherwise."""
+    rules = [f"{word} {bound:g}" for word, bound in (("at least", at_least), ("above", above), ("below", below))
+             if bound is not None]
+    ok = (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+          and (at_least is None or value >= at_least) and (above is None or value > above)
+          and (below is None or value < below))
+    if not ok:
+        raise ValueError(f"the {name} must be a number{' ' + ' and '.join(rules) if rules else ''}, "
+                         f"not {shown(value)}")
+    return float(value)

@@ -2,45 +2,58 @@
 
 The code builds the same architecture and loads the weights from the .npz that
 Sequential.save writes (plain arrays: '<layer index>.param.w', '<layer index>.param.b', ...).
+Each layer writes its own part (its to_pytorch and to_keras), from validated numbers and
+fixed words only; a layer or an option the other framework cannot express raises ValueError
+naming it, rather than exporting something that computes another function.
 """
 
-from engine import nn
+from engine.arguments import whole_number
 
 
-def _padding(layer):
-    return f"'{layer.padding}'" if isinstance(layer.padding, str) else str(layer.padding)
+def _input_shape(shape):
+    """shape as a tuple of whole numbers of at least 1, with 1 or 3 of them."""
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 3):
+        raise ValueError("the input shape must be (channels, height, width) for images or (features,)")
+    return tuple(whole_number(v, "input shape", 1) for v in shape)
 
 
-def to_pytorch(model, weights_file="model.npz"):
-    """PyTorch code (a string) for the model, with the weights loaded from weights_file."""
-    lines, loads = [], []
+def _layers_with_input_shapes(model, input_shape):
+    """[(index, layer, the shape it receives)]; ValueError naming the first layer the input does not fit."""
+    shape, result = input_shape, []
     for i, layer in enumerate(model.layers):
-        if isinstance(layer, nn.Conv2D):
-            lines.append(f"nn.Conv2d({layer.in_ch}, {layer.out_ch}, {layer.size}, stride={layer.stride}, "
-                         f"padding={_padding(layer)}),")
-            loads += [f"net[{i}].weight.data = torch.from_numpy(w['{i}.param.w'])",
-                      f"net[{i}].bias.data = torch.from_numpy(w['{i}.param.b'])"]
-        elif isinstance(layer, nn.Dense):
-            lines.append(f"nn.Linear({layer.n_in}, {layer.n_out}),")
-            loads += [f"net[{i}].weight.data = torch.from_numpy(w['{i}.param.w'].T.copy())",
-                      f"net[{i}].bias.data = torch.from_numpy(w['{i}.param.b'])"]
-        elif isinstance(layer, (nn.MaxPool2D, nn.AvgPool2D)):
-            kind = "MaxPool2d" if isinstance(layer, nn.MaxPool2D) else "AvgPool2d"
-            lines.append(f"nn.{kind}({layer.size}, stride={layer.stride or layer.size}),")
-        elif isinstance(layer, (nn.BatchNorm2D, nn.BatchNorm1D)):
-            kind = "BatchNorm2d" if isinstance(layer, nn.BatchNorm2D) else "BatchNorm1d"
-            lines.append(f"nn.{kind}({layer.channels}, eps={layer.eps}, momentum={1 - layer.momentum:g}),")
-            loads += [f"net[{i}].weight.data = torch.from_numpy(w['{i}.param.gamma'])",
-                      f"net[{i}].bias.data = torch.from_numpy(w['{i}.param.beta'])",
-                      f"net[{i}].running_mean.data = torch.from_numpy(w['{i}.buffer.running_mean'])",
-                      f"net[{i}].running_var.data = torch.from_numpy(w['{i}.buffer.running_var'])"]
-        elif isinstance(layer, nn.Dropout):
-            lines.append(f"nn.Dropout({layer.p}),")
-        elif isinstance(layer, nn.LeakyReLU):
-            lines.append(f"nn.LeakyReLU({layer.alpha}),")
-        else:
-            lines.append(f"nn.{ {'ReLU': 'ReLU', 'Sigmoid': 'Sigmoid', 'Tanh': 'Tanh', 'Flatten': 'Flatten'}[type(layer).__name__]}(),")
-    body = "\n    ".join(lines)
+        result.append((i, layer, shape))
+        try:
+            shape = layer.output_shape(shape)
+        except ValueError as err:
+            raise ValueError(f"layer {i + 1} ({layer.name}) does not fit inputs of shape {tuple(input_shape)} "
+                             f"({err}); give the export the model's input_shape") from None
+    return result
+
+
+def _file_name(weights_file):
+    if not isinstance(weights_file, str):
+        raise ValueError(f"the weights file must be a file name, not {type(weights_file).__name__}")
+    return repr(weights_file)  # a Python string literal, whatever the name holds
+
+
+def _numbers(shape):
+    return ", ".join(str(v) for v in shape)  # whole numbers: see _input_shape
+
+
+def to_pytorch(model, weights_file="model.npz", input_shape=(1, 28, 28)):
+    """PyTorch code (a string) for the model, with the weights loaded from weights_file.
+
+    input_shape: one input (C, H, W) without the batch axis; 'same' padding with a stride
+    depends on it (PyTorch's own 'same' takes no stride, so the code pads explicitly).
+    """
+    input_shape = _input_shape(input_shape)
+    modules, loads = [], []
+    for i, layer, shape in _layers_with_input_shapes(model, input_shape):
+        code = layer.to_pytorch(shape)
+        modules.append(code.module + ",")
+        loads += [f"net[{i}]{code.holder}.{attr}.data = torch.from_numpy(w['{i}.{key}']{suffix})"
+                  for attr, key, suffix in code.weights]
+    body = "\n    ".join(modules)
     loading = "\n".join(loads)
     return f'''import numpy as np
 import torch
@@ -49,42 +62,27 @@ from torch import nn
 net = nn.Sequential(
     {body}
 )
-w = np.load("{weights_file}")
+w = np.load({_file_name(weights_file)})
 {loading}
-net.eval()  # inputs: float32 tensors (N, 1, 28, 28) in [0, 1]; softmax of the output gives probabilities
+net.eval()  # inputs: float32 tensors (N, {_numbers(input_shape)}); softmax of the output gives probabilities
 '''
 
 
 def to_keras(model, weights_file="model.npz", input_shape=(28, 28, 1)):
-    """Keras code (a string) for the model; Keras keeps images as (N, H, W, C)."""
-    lines, loads = [f"keras.Input(shape={input_shape}),"], []
-    for i, layer in enumerate(model.layers):
-        j = len(lines) - 1  # index among Keras layers (the Input is not a layer)
-        if isinstance(layer, nn.Conv2D):
-            lines.append(f"layers.Conv2D({layer.out_ch}, {layer.size}, strides={layer.stride}, "
-                         f"padding='{layer.padding if isinstance(layer.padding, str) else 'valid'}'),")
-            loads.append(f"model.layers[{j}].set_weights([w['{i}.param.w'].transpose(2, 3, 1, 0), w['{i}.param.b']])")
-        elif isinstance(layer, nn.Dense):
-            lines.append(f"layers.Dense({layer.n_out}),")
-            loads.append(f"model.layers[{j}].set_weights([w['{i}.param.w'], w['{i}.param.b']])")
-        elif isinstance(layer, (nn.MaxPool2D, nn.AvgPool2D)):
-            kind = "MaxPooling2D" if isinstance(layer, nn.MaxPool2D) else "AveragePooling2D"
-            lines.append(f"layers.{kind}({layer.size}, strides={layer.stride or layer.size}),")
-        elif isinstance(layer, (nn.BatchNorm2D, nn.BatchNorm1D)):
-            lines.append(f"layers.BatchNormalization(epsilon={layer.eps}, momentum={layer.momentum}),")
-            loads.append(f"model.layers[{j}].set_weights([w['{i}.param.gamma'], w['{i}.param.beta'], "
-                         f"w['{i}.buffer.running_mean'], w['{i}.buffer.running_var']])")
-        elif isinstance(layer, nn.Dropout):
-            lines.append(f"layers.Dropout({layer.p}),")
-        elif isinstance(layer, nn.Flatten):
-            # ConvLab flattens (C, H, W); Keras (H, W, C): permute first so the dense weights line up
-            lines.append("layers.Permute((3, 1, 2)),")
-            lines.append("layers.Flatten(),")
-        elif isinstance(layer, nn.LeakyReLU):
-            lines.append(f"layers.LeakyReLU({layer.alpha}),")
-        else:
-            lines.append(f"layers.Activation('{type(layer).__name__.lower()}'),")
+    """Keras code (a string) for the model; Keras keeps images as (N, H, W, C), so input_shape
+    is (H, W, C) for images (or (D,) for vectors)."""
+    shape = _input_shape(input_shape)
+    ours = (shape[2], shape[0], shape[1]) if len(shape) == 3 else shape  # ConvLab's (C, H, W)
+    lines, loads = [f"keras.Input(shape=({_numbers(shape)}{',' if len(shape) == 1 else ''})),"], []
+    for i, layer, in_shape in _layers_with_input_shapes(model, ours):
+        code = layer.to_keras(in_shape)
+        lines += [expression + "," for expression in code.layers]
+        if code.weights:
+            j = len(lines) - 2  # the last one's index among Keras layers (the Input is not a layer)
+            arrays = ", ".join(f"w['{i}.{key}']{suffix}" for key, suffix in code.weights)
+            loads.append(f"model.layers[{j}].set_weights([{arrays}])")
     body = "\n    ".join(lines)
+    loading = "\n".join(loads)
     return f'''import numpy as np
 import keras
 from keras import layers
@@ -92,7 +90,7 @@ from keras import layers
 model = keras.Sequential([
     {body}
 ])
-w = np.load("{weights_file}")
-{chr(10).join(loads)}
-# inputs: float32 arrays (N, 28, 28, 1) in [0, 1]; softmax of the output gives probabilities
+w = np.load({_file_name(weights_file)})
+{loading}
+# inputs: float32 arrays (N, {_numbers(shape)}) in [0, 1]; softmax of the output gives probabilities
 '''

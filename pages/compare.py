@@ -1,6 +1,9 @@
 """Compare runs: the session's training runs side by side, an ensemble of them, save, load, export."""
 
 import io
+import logging
+import os
+import re
 from dataclasses import asdict
 
 import pandas as pd
@@ -28,22 +31,52 @@ def test_digits():
 
 
 runs = st.session_state.setdefault("runs", {})
+log = logging.getLogger(__name__)
+DIGIT = (1, 28, 28)  # one test digit, as the loaded model must take it
+
+
+def model_limits():
+    """The teacher's limits for uploaded models (environment variables; the README lists them)."""
+    def setting(name, default):
+        try:
+            return max(int(os.environ.get(name, "")), 1)
+        except ValueError:
+            return default
+
+    d = nn.ModelLimits()
+    return nn.ModelLimits(max_params=setting("CONVLAB_MAX_MODEL_PARAMS", d.max_params),
+                          max_layers=setting("CONVLAB_MAX_MODEL_LAYERS", d.max_layers),
+                          max_multiply_adds=setting("CONVLAB_MAX_MODEL_MULTIPLY_ADDS", d.max_multiply_adds),
+                          max_activations=setting("CONVLAB_MAX_MODEL_ACTIVATIONS", d.max_activations))
+
+
+def plain(text):
+    """text shown as it is: a file's contents must not turn into links or formatting."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$:-])", r"\\\1", text)
+
 
 with st.expander("Load a saved model (.npz)"):
     upload = st.file_uploader("A model saved from the training page", type=None, key="model_upload")
     if upload is not None and upload.file_id != st.session_state.get("loaded_file"):
         try:
-            model = nn.Sequential.load(io.BytesIO(upload.getvalue()))
+            model = nn.Sequential.load(io.BytesIO(upload.getvalue()), input_shape=DIGIT, limits=model_limits())
+            outputs = model.summary(DIGIT)[-1][1]
+            if outputs != (10,):
+                raise nn.ModelFileError(f"this model gives {' x '.join(map(str, outputs))} outputs for a digit, "
+                                        "but scoring it needs 10, one for each digit")
             x_test, y_test = test_digits()
             probs = model.predict_proba(x_test)
-        except (ValueError, OSError, KeyError) as err:
-            st.error(f"This file could not be loaded: {err}")
+        except ValueError as err:
+            st.error(f"This file could not be loaded: {plain(str(err))}.")
+        except Exception:  # noqa: BLE001  a bug of ours: the details go to the server's log, never the page
+            log.exception("loading the uploaded model %r failed", upload.name)
+            st.error("This file could not be loaded: something went wrong on the server while reading it.")
         else:
             st.session_state.loaded_file = upload.file_id
             runs[f"loaded: {upload.name}"] = {"id": upload.file_id, "config": None, "progress": None,
                                               "model": model, "probs": probs,
                                               "accuracy": metrics.accuracy(probs, y_test)}
-            st.success(f"Loaded {upload.name}.")
+            st.success(f"Loaded {plain(upload.name)}.")
 
 if not runs:
     st.info("No runs yet: train a network on the training page (a small training set is quick), then "

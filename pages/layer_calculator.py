@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from engine import nn
 from engine.lessons import layer_calculator as arch
 from pages.ui import params
 from pages.ui.lessons import run_inside_app
@@ -20,16 +21,20 @@ params.restore({"preset": PRESETS[0]}, choices={"preset": PRESETS}, page="layer_
 _shape = arch.PRESETS[st.session_state.preset][0]  # the input size defaults to the preset's
 params.restore({"in_c": _shape[0], "in_h": _shape[1], "in_w": _shape[2]},
                bounds={key: (1, 4096) for key in ("in_c", "in_h", "in_w")}, page="layer_calculator_input")
-COLUMNS = ["type", "filters / units", "size", "stride", "padding", "rate"]
+# Table columns for the layers' options; options of one meaning share a column.
+LABELS = {"out_ch": "filters / units", "n_out": "filters / units", "p": "rate", "alpha": "slope"}
+COLUMNS = ["type"] + list(dict.fromkeys(LABELS.get(option, option) for kind in arch.LAYER_KINDS
+                                        for option in nn.LAYER_TYPES[kind].options))
 
 
 def specs_to_frame(specs):
     rows = []
     for s in specs:
-        rows.append({"type": s["type"], "filters / units": s.get("filters", s.get("units")),
-                     "size": s.get("size"), "stride": s.get("stride"),
-                     "padding": None if s.get("padding") is None else str(s.get("padding")),
-                     "rate": s.get("rate")})
+        row = {column: None for column in COLUMNS} | {"type": s["type"]}
+        for option, value in s.items():
+            if option != "type":
+                row[LABELS.get(option, option)] = str(value) if option == "padding" else value
+        rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -37,19 +42,14 @@ def frame_to_specs(frame):
     specs = []
     for _, r in frame.iterrows():
         kind = r["type"]
-        if not isinstance(kind, str) or not kind:
+        if not isinstance(kind, str) or kind not in nn.LAYER_TYPES:
             continue
         spec = {"type": kind}
-        if kind == "conv":
-            spec |= {"filters": r["filters / units"], "size": r["size"], "stride": r["stride"] or 1,
-                     "padding": r["padding"] if r["padding"] in ("same", "valid") else (r["padding"] or 0)}
-        elif kind == "pool":
-            spec |= {"size": r["size"] or 2, "stride": r["stride"] or r["size"] or 2}
-        elif kind == "dense":
-            spec["units"] = r["filters / units"]
-        elif kind == "dropout":
-            spec["rate"] = 0.5 if pd.isna(r["rate"]) else r["rate"]
-        specs.append({k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in spec.items()})
+        for option in nn.LAYER_TYPES[kind].options:
+            value = r[LABELS.get(option, option)]
+            if (value.strip() != "") if isinstance(value, str) else not pd.isna(value):
+                spec[option] = value
+        specs.append(spec)
     return specs
 
 
@@ -83,6 +83,7 @@ edited = st.data_editor(
         "stride": st.column_config.NumberColumn(min_value=1, max_value=64, step=1),
         "padding": st.column_config.TextColumn(),
         "rate": st.column_config.NumberColumn(min_value=0.0, max_value=0.99, step=0.05),
+        "slope": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01),
     },
 )
 move1, move2, move3 = st.columns([1, 1, 2])

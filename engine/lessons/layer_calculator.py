@@ -1,21 +1,25 @@
-"""Layer-by-layer shapes and parameter counts, like Keras' model.summary(), without
-building any weights (VGG-16's 138 million numbers are counted, never allocated).
+"""Layer-by-layer shapes and parameter counts, like Keras' model.summary(), from real layers
+built without weights (VGG-16's 138 million numbers are counted, never allocated).
 
-A network is a list of layer specs (dicts):
+A network is a list of layer specs, each a registered layer type (engine.nn.LAYER_TYPES) and
+its options, the constructor arguments a learner picks (the layer's `options`; the input
+shape gives the rest, such as a convolution's input channels):
 
-    {"type": "conv", "filters": K, "size": F, "stride": S, "padding": P or "same" or "valid"}
-    {"type": "pool", "size": F, "stride": S}                  (max or average: no parameters)
-    {"type": "dense", "units": N}
-    {"type": "flatten"}, {"type": "relu"}, {"type": "dropout", "rate": r}, {"type": "batchnorm"}
+    {"type": "Conv2D", "out_ch": 10, "size": 3, "stride": 1, "padding": 1 or "same" or "valid"}
+    {"type": "MaxPool2D", "size": 2, "stride": 2}, {"type": "Dense", "n_out": 10},
+    {"type": "Flatten"}, {"type": "ReLU"}, {"type": "Dropout", "p": 0.5}, {"type": "BatchNorm2D"}
 
-Shapes are (channels, height, width) for images and (features,) after flatten.
+Options left out take the layer's defaults. Shapes are (channels, height, width) for images
+and (features,) after a Flatten.
 """
 
 from dataclasses import dataclass
+from numbers import Real
 
-from engine.shapes import conv_output_size
+from engine.arguments import shown, whole_number
+from engine.nn import LAYER_TYPES
 
-LAYER_KINDS = ["conv", "pool", "dense", "flatten", "relu", "dropout", "batchnorm"]
+LAYER_KINDS = list(LAYER_TYPES)
 
 
 @dataclass(frozen=True)
@@ -27,27 +31,26 @@ class Row:
     formula: str  # how the parameter count is made, e.g. "(3·3·3)·10 + 10"
 
 
-def _spatial(n, f, stride, padding, what):
-    if padding == "same":
-        if stride != 1:
-            return -(-n // stride)
-        return n
-    pad = 0 if padding in (None, "valid", "") else int(padding)
-    try:
-        return conv_output_size(n, f, stride, pad).size
-    except ValueError as err:
-        raise ValueError(f"{what}: {err}") from None
+def _option(value):
+    """A table cell as the layer takes it: whole numbers as ints (10.0 and "10" are 10)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, Real) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return value.strip() if isinstance(value, str) else value
 
 
-def _int(spec, key, default, minimum=1):
-    value = spec.get(key, default)
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be a whole number, not {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{key} must be at least {minimum}, not {value}")
-    return value
+def build_layer(spec, in_shape):
+    """The layer a spec describes, for inputs of in_shape, without weights."""
+    kind = spec.get("type")
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {shown(kind)}; use one of {', '.join(LAYER_KINDS)}")
+    cls = LAYER_TYPES[kind]
+    options = {k: _option(v) for k, v in spec.items() if k != "type" and v is not None}
+    unknown = sorted(set(options) - set(cls.options))
+    if unknown:
+        raise ValueError(f"a {kind} layer has no option {shown(unknown[0])}")
+    return cls.for_input(in_shape, weights=False, **options)
 
 
 def summarize(specs, input_shape):
@@ -55,59 +58,15 @@ def summarize(specs, input_shape):
 
     Raises ValueError naming the first layer that does not fit the shape it receives.
     """
-    shape = tuple(int(v) for v in input_shape)
+    shape = tuple(whole_number(v, "input size", 1) for v in input_shape)
     rows = []
     for i, spec in enumerate(specs, start=1):
-        kind = spec.get("type")
-        where = f"layer {i} ({kind})"
         try:
-            if kind == "conv":
-                if len(shape) != 3:
-                    raise ValueError("a convolution needs an image (channels, height, width); it comes after a flatten here")
-                c, h, w = shape
-                k, f, s = _int(spec, "filters", 1), _int(spec, "size", 3), _int(spec, "stride", 1)
-                p = spec.get("padding", 0)
-                p = p if p in ("same", "valid") else _int(spec, "padding", 0, minimum=0)
-                shape = (k, _spatial(h, f, s, p, where), _spatial(w, f, s, p, where))
-                params, formula = f * f * c * k + k, f"({f}·{f}·{c})·{k} + {k}"
-                pad_text = p if isinstance(p, str) else f"pad {p}"
-                name = f"Conv {k} @ {f}x{f}, stride {s}, {pad_text}"
-            elif kind == "pool":
-                if len(shape) != 3:
-                    raise ValueError("pooling needs an image (channels, height, width)")
-                c, h, w = shape
-                f = _int(spec, "size", 2)
-                s = _int(spec, "stride", f)
-                shape = (c, _spatial(h, f, s, 0, where), _spatial(w, f, s, 0, where))
-                params, formula, name = 0, "0", f"Pool {f}x{f}, stride {s}"
-            elif kind == "dense":
-                if len(shape) != 1:
-                    raise ValueError("a dense layer needs a flat vector: add a flatten layer before it")
-                n = _int(spec, "units", 10)
-                params, formula = shape[0] * n + n, f"{shape[0]}·{n} + {n}"
-                shape, name = (n,), f"Dense {n}"
-            elif kind == "flatten":
-                size = 1
-                for v in shape:
-                    size *= v
-                shape, params, formula, name = (size,), 0, "0", "Flatten"
-            elif kind == "relu":
-                params, formula, name = 0, "0", "ReLU"
-            elif kind == "dropout":
-                rate = float(spec.get("rate", 0.5))
-                if not 0 <= rate < 1:
-                    raise ValueError(f"the dropout rate must be at least 0 and below 1, not {rate}")
-                params, formula, name = 0, "0", f"Dropout {rate:g}"
-            elif kind == "batchnorm":
-                params, formula, name = 2 * shape[0], f"2·{shape[0]} (scale and shift)", "Batch norm"
-            else:
-                raise ValueError(f"unknown layer type {kind!r}; use one of {', '.join(LAYER_KINDS)}")
+            layer = build_layer(spec, shape)
+            shape = layer.output_shape(shape)
         except ValueError as err:
-            message = str(err)
-            raise ValueError(message if message.startswith("layer ") else f"{where}: {message}") from None
-        if min(shape) < 1:
-            raise ValueError(f"{where}: the output would be empty")
-        rows.append(Row(i, name, shape, params, formula))
+            raise ValueError(f"layer {i} ({spec.get('type')}): {err}") from None
+        rows.append(Row(i, layer.name, shape, layer.n_params, layer.param_formula()))
     return rows
 
 
@@ -116,18 +75,22 @@ def total_params(rows):
 
 
 def _conv(k, f, s=1, p=0):
-    return {"type": "conv", "filters": k, "size": f, "stride": s, "padding": p}
+    return {"type": "Conv2D", "out_ch": k, "size": f, "stride": s, "padding": p}
 
 
 def _pool(f=2, s=None):
-    return {"type": "pool", "size": f, "stride": s or f}
+    return {"type": "MaxPool2D", "size": f, "stride": s or f}
 
 
 def _dense(n):
-    return {"type": "dense", "units": n}
+    return {"type": "Dense", "n_out": n}
 
 
-RELU, FLATTEN = {"type": "relu"}, {"type": "flatten"}
+def _dropout(p):
+    return {"type": "Dropout", "p": p}
+
+
+RELU, FLATTEN = {"type": "ReLU"}, {"type": "Flatten"}
 
 
 def _vgg16():
@@ -144,9 +107,9 @@ PRESETS = {
         _conv(10, 3, 1, 1), RELU, _conv(10, 3, 1, 1), RELU, _pool(2),
     ], "The lecture's small stack for 32x32 colour images."),
     "Digit recognizer (default)": ((1, 28, 28), [
-        _conv(8, 5, 1, "same"), RELU, _pool(2), {"type": "dropout", "rate": 0.25},
-        _conv(16, 3, 1, "same"), RELU, _pool(2), {"type": "dropout", "rate": 0.25},
-        FLATTEN, _dense(256), RELU, {"type": "dropout", "rate": 0.5}, _dense(10),
+        _conv(8, 5, 1, "same"), RELU, _pool(2), _dropout(0.25),
+        _conv(16, 3, 1, "same"), RELU, _pool(2), _dropout(0.25),
+        FLATTEN, _dense(256), RELU, _dropout(0.5), _dense(10),
     ], "The network the training page uses."),
     "LeNet-5": ((1, 32, 32), [
         _conv(6, 5), _pool(2), _conv(16, 5), _pool(2), FLATTEN, _dense(120), _dense(84), _dense(10),

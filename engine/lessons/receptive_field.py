@@ -11,8 +11,6 @@ starting from the input itself with j = 1, r = 1, c = 0.
 
 from dataclasses import dataclass
 
-from engine import nn
-
 
 @dataclass(frozen=True)
 class Field:
@@ -24,26 +22,21 @@ class Field:
     formula: str
 
 
-def window_specs(model, input_size=28):
-    """(name, kernel, stride, padding, output size) for every layer of a Sequential that moves
-    windows or keeps the geometry (activations, dropout, batch norm); stops at Flatten."""
-    specs, size = [], input_size
+def window_specs(model, input_size=28, channels=1):
+    """(name, kernel, stride, padding before, output size) along the rows of every layer of a
+    Sequential, for square images of input_size with `channels` channels, up to the first layer
+    whose output has no rows and columns (Flatten, Dense). Each layer says its own Window;
+    one that does not raises ValueError."""
+    specs, shape = [], (channels, input_size, input_size)
     for layer in model.layers:
-        if isinstance(layer, nn.Flatten) or isinstance(layer, nn.Dense):
+        window = layer.window(shape)
+        if window is None:
             break
-        if isinstance(layer, nn.Conv2D):
-            k, s = layer.size, layer.stride if isinstance(layer.stride, int) else layer.stride[0]
-            p = (k - 1) // 2 if layer.padding == "same" else (0 if layer.padding == "valid" else layer.padding)
-        elif isinstance(layer, (nn.MaxPool2D, nn.AvgPool2D)):
-            k = layer.size if isinstance(layer.size, int) else layer.size[0]
-            s = layer.stride or k
-            s = s if isinstance(s, int) else s[0]
-            p = 0
-        else:
-            k, s, p = 1, 1, 0
-        size = layer.output_shape((1, size, size))[1] if not isinstance(layer, nn.Conv2D) else \
-            layer.output_shape((layer.in_ch, size, size))[1]
-        specs.append((layer.name, k, s, p, size))
+        shape = layer.output_shape(shape)
+        specs.append((layer.name, window.size[0], window.stride[0], window.pad[0],
+                      shape[1] if len(shape) == 3 else 1))
+        if len(shape) != 3:  # pooled to one number per channel
+            break
     return specs
 
 

@@ -7,11 +7,10 @@
     >>> history = nn.fit(model, opt, x, y, epochs=2, validation=(x_val, y_val))   # doctest: +SKIP
 """
 
-from engine.nn.layers import (
-    Module, Conv2D, MaxPool2D, AvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout,
-    BatchNorm2D, BatchNorm1D, Flatten, Dense,
-)
+from engine.nn import layers
+from engine.nn.layers import *  # noqa: F401,F403  (Module and every registered layer type: layers.__all__)
 from engine.nn.model import Sequential
+from engine.nn.model_file import ModelFileError, ModelLimits
 from engine.nn.losses import softmax, softmax_cross_entropy, mse
 from engine.nn.optim import SGD, RMSprop, Adam
 from engine.nn.step import NonFiniteLossError, train_step, evaluate
@@ -19,8 +18,7 @@ from engine.nn.loop import Callback, Cancel, EarlyStopping, LearningRateDecay, L
 from engine.nn.zoo import digit_net
 
 __all__ = [
-    "Module", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
-    "Dropout", "BatchNorm2D", "BatchNorm1D", "Flatten", "Dense", "Sequential", "softmax",
+    *layers.__all__, "Sequential", "ModelFileError", "ModelLimits", "softmax",
     "softmax_cross_entropy", "mse", "SGD", "RMSprop", "Adam", "NonFiniteLossError",
     "train_step", "evaluate", "fit", "Callback", "Cancel", "EarlyStopping", "LearningRateDecay",
     "LoopState", "digit_net",

@@ -16,9 +16,10 @@ import numpy as np
 
 from engine._kernels import dropout as dropout_kernels
 from engine._kernels import fused as fused_kernels
-from engine.arguments import check_finite
+from engine.arguments import as_float_array, check_finite
 from engine.padding import flat_padded_empty, resolve_padding
 from engine.nn.layers import Conv2D, Dropout, MaxPool2D, ReLU
+from engine.nn.layers.base import FLOATS
 
 
 # Inference keeps the convolution's maps of up to this many images, for the pages that show
@@ -40,6 +41,13 @@ def _aligned_empty(shape, dtype, zero=False):
     buf = (np.zeros if zero else np.empty)(size + 64 // itemsize, dtype)
     start = (-buf.__array_interface__["data"][0] % 64) // itemsize
     return buf[start:start + size].reshape(shape)
+
+
+def _real(dy):
+    """dy, refused with a sentence unless it holds real numbers (a cast would drop an imaginary part)."""
+    if isinstance(dy, np.ndarray) and dy.dtype in FLOATS:
+        return dy
+    return as_float_array(dy, "upstream gradient")
 
 
 def _threads(n):
@@ -99,10 +107,10 @@ class ConvReluPoolStep:
 
     def forward(self, x, training=True):
         conv = self.layers[0]
-        w, b = conv.params["w"], conv.params["b"]
         x = np.asarray(x)
-        if x.ndim != 4 or x.shape[1] != conv.in_ch:
+        if conv.weightless or x.ndim != 4 or x.shape[1] != conv.in_ch:
             return self._unfused_forward(x, training)  # the layers explain what is wrong
+        w, b = conv.params["w"], conv.params["b"]
         f = conv.size
         pads = resolve_padding(conv.padding, x.shape[2], x.shape[3], f, f, (1, 1), (1, 1))
         ho = x.shape[2] + pads[0] + pads[1] - f + 1
@@ -172,7 +180,7 @@ class ConvReluPoolStep:
                 dy = self._dropout.backward(dy)
             return conv.backward(relu.backward(pool.backward(dy)), need_dx=need_dx)
         (n, c, h, width), pads, _, xpf, wp, w, _, arg, scale = self._saved
-        dy = np.ascontiguousarray(dy, dtype=xpf.dtype)
+        dy = np.ascontiguousarray(_real(dy), dtype=xpf.dtype)
         if dy.shape != arg.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {arg.shape}, not {dy.shape}")
         threads = _threads(n)
@@ -258,7 +266,7 @@ class ReluDropoutStep:
         if self._out is None:
             raise RuntimeError("ReLU: call forward before backward")
         out = self._out
-        dy = np.ascontiguousarray(dy, dtype=out.dtype)
+        dy = np.ascontiguousarray(_real(dy), dtype=out.dtype)
         if dy.shape != out.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {out.shape}, not {dy.shape}")
         dx = np.empty_like(out)

@@ -1,15 +1,12 @@
 """Sequential: layers run one after another, with a Keras-like summary and .npz saving."""
 
-import json
-import zipfile
-
 import numpy as np
 
-from engine.finite import all_finite
-from engine.nn import fusion
-from engine.nn.layers import LAYER_TYPES
+from engine.arguments import as_float_array, check_finite
+from engine.nn import fusion, model_file
+from engine.nn.layers.base import FLOATS, Module
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = model_file.FORMAT_VERSION
 
 
 class Sequential:
@@ -20,15 +17,21 @@ class Sequential:
 
     def __init__(self, layers):
         self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("a Sequential model needs at least one layer")
+        for layer in self.layers:
+            if not isinstance(layer, Module):
+                raise ValueError(f"a Sequential model takes layers such as nn.Conv2D(...), not {type(layer).__name__}")
         self._steps = fusion.group(self.layers)
 
     # -- running
     def forward(self, x, training=True):
-        x = np.asarray(x)
-        if x.dtype != np.float64:
-            x = x.astype(np.float32, copy=False)
-        if not all_finite(x):
-            raise ValueError("the input contains NaN or infinity")
+        if not (isinstance(x, np.ndarray) and x.dtype in FLOATS):
+            x = as_float_array(x, "input")
+        if x.ndim < 2:
+            raise ValueError(f"the input must be a batch (N, ...), not one array of shape {x.shape}; "
+                             "for a single image or vector use x[None]")
+        check_finite(x, "input")
         for step in self._steps:
             x = step.forward(x, training)
         return x
@@ -113,45 +116,15 @@ class Sequential:
     # -- saving
     def save(self, path):
         """Write the architecture (JSON text) and every array to an .npz file, without pickle."""
-        arch = [{"type": type(layer).__name__, "config": layer.config()} for layer in self.layers]
-        arrays = {"format_version": np.int64(FORMAT_VERSION), "architecture": np.array(json.dumps(arch))}
-        for i, layer in enumerate(self.layers):
-            for kind, store in (("param", layer.params), ("buffer", layer.buffers)):
-                for name, value in store.items():
-                    arrays[f"{i}.{kind}.{name}"] = value
-        np.savez_compressed(path, **arrays)
+        model_file.save(self, path)
 
     @classmethod
-    def load(cls, path):
-        """Read a model written by save(); a file from another format version is refused."""
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(f"this file is not a saved ConvLab model ({err})") from None
-        with data:
-            if "format_version" not in data or "architecture" not in data:
-                raise ValueError("this file is not a saved ConvLab model (no architecture inside)")
-            version = int(data["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(f"this model file has format version {version}, but this version of "
-                                 f"ConvLab reads version {FORMAT_VERSION}; save it again from a matching version")
-            layers = []
-            for spec in json.loads(str(data["architecture"])):
-                if spec["type"] not in LAYER_TYPES:
-                    raise ValueError(f"unknown layer type {spec['type']!r} in the model file")
-                try:
-                    layers.append(LAYER_TYPES[spec["type"]](**spec["config"]))
-                except TypeError as err:
-                    raise ValueError(f"the model file describes a {spec['type']} layer this version cannot build ({err})") from None
-            model = cls(layers)
-            for i, layer in enumerate(layers):
-                for kind, store in (("param", layer.params), ("buffer", layer.buffers)):
-                    for name in store:
-                        value = data[f"{i}.{kind}.{name}"]
-                        if value.shape != store[name].shape:
-                            raise ValueError(f"layer {i} ({layer.name}): saved {name} has shape "
-                                             f"{value.shape}, expected {store[name].shape}")
-                        store[name] = value
-                layer.grads = {k: np.zeros_like(v) for k, v in layer.params.items()}
-        model._steps = fusion.group(model.layers)
-        return model
+    def load(cls, path, input_shape=None, limits=None):
+        """Read a model written by save() from a file name or a binary file.
+
+        The file is checked throughout before anything in it is used (see engine/nn/model_file.py):
+        anything wrong raises nn.ModelFileError, a ValueError, with a sentence. limits
+        (nn.ModelLimits) caps the model's size; with input_shape, one input without the batch
+        axis such as (1, 28, 28), the layers must fit it and stay within the limits' work for it.
+        """
+        return cls(model_file.load(path, input_shape, limits))

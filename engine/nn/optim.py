@@ -9,15 +9,14 @@
 import numpy as np
 
 from engine._kernels import optim as optim_kernels
+from engine.arguments import real_number
 from engine.finite import all_finite
 
 
 class Optimizer:
     def __init__(self, model, lr):
-        if not lr > 0 or not np.isfinite(lr):
-            raise ValueError(f"the learning rate must be a positive number, not {lr}")
         self.model = model
-        self.lr = float(lr)
+        self.lr = real_number(lr, "learning rate", above=0)
         self.state = {}
 
     def _slots(self, key, shape_like, n):
@@ -50,7 +49,7 @@ class SGD(Optimizer):
 
     def __init__(self, model, lr, momentum=0.0):
         super().__init__(model, lr)
-        self.momentum = float(momentum)
+        self.momentum = real_number(momentum, "momentum", at_least=0, below=1)
 
     def update(self, key, p, g):
         if self.momentum == 0:
@@ -67,7 +66,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, model, lr, rho=0.9, eps=1e-8):
         super().__init__(model, lr)
-        self.rho, self.eps = float(rho), float(eps)
+        self.rho = real_number(rho, "RMSprop rho", at_least=0, below=1)
+        self.eps = real_number(eps, "RMSprop epsilon", above=0)
 
     def update(self, key, p, g):
         (s,) = self._slots(key, p, 1)
@@ -86,7 +86,9 @@ class Adam(Optimizer):
 
     def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(model, lr)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1 = real_number(beta1, "Adam beta1", at_least=0, below=1)
+        self.beta2 = real_number(beta2, "Adam beta2", at_least=0, below=1)
+        self.eps = real_number(eps, "Adam epsilon", above=0)
         self.t = 0
         self._plan_for, self._plan = None, None  # see _kernel_plan
 

@@ -112,7 +112,7 @@ def test_loading_a_wrong_version_or_a_non_model_is_explained(tmp_path):
     for content in (b"this is not a model", b""):
         junk = tmp_path / "junk.npz"
         junk.write_bytes(content)
-        with pytest.raises(ValueError, match="not a saved ConvLab model"):
+        with pytest.raises(ValueError, match="^this is not a ConvLab model file"):
             nn.Sequential.load(junk)
 
 
