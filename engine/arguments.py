@@ -25,10 +25,14 @@ def as_float_array(x, name):
     return arr.astype(np.float32)
 
 
+class NotFiniteError(ValueError):
+    """An array holds NaN or infinity (a training step reads this as activations that overflowed)."""
+
+
 def check_finite(arr, name):
-    """ValueError naming `name` when arr holds NaN or infinity."""
+    """NotFiniteError (a ValueError) naming `name` when arr holds NaN or infinity."""
     if not all_finite(arr):
-        raise ValueError(f"the {name} contains NaN or infinity")
+        raise NotFiniteError(f"the {name} contains NaN or infinity")
 
 
 def whole_number(value, name, minimum):

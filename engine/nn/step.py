@@ -3,6 +3,7 @@ the steps over a data set."""
 
 import numpy as np
 
+from engine.arguments import NotFiniteError
 from engine.finite import all_finite
 from engine.nn.losses import softmax_cross_entropy
 
@@ -32,7 +33,7 @@ def train_step(model, optimizer, x, y):
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             logits = model.forward(x, training=True)
-        except ValueError as err:  # an inner layer met NaN or infinity: activations overflowed
+        except NotFiniteError as err:  # an inner layer met NaN or infinity: activations overflowed
             raise NonFiniteLossError(f"the activations overflowed ({err}): {advice}") from None
         loss, dlogits = softmax_cross_entropy(logits, y)
         if not np.isfinite(loss):

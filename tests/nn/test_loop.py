@@ -130,3 +130,10 @@ def test_bad_callback_settings_and_an_empty_evaluation_are_explained():
         nn.LearningRateDecay(1.5)
     with pytest.raises(ValueError, match="at least one image"):
         nn.evaluate(small_net(), X[:0], Y[:0])
+
+
+def test_a_batch_of_the_wrong_shape_is_explained_as_such_not_as_an_overflow():
+    model = small_net()
+    with pytest.raises(ValueError) as err:
+        nn.train_step(model, nn.SGD(model, 0.1), np.zeros((4, 1, 20, 20), np.float32), Y[:4])
+    assert not isinstance(err.value, nn.NonFiniteLossError) and "learning rate" not in str(err.value)

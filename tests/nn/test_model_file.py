@@ -210,7 +210,7 @@ def test_too_many_layers_and_too_much_work_per_digit_are_refused():
 
 
 def test_the_default_limits_take_the_largest_network_the_training_page_builds():
-    from engine.training import TrainingConfig, build_model
+    from engine.nn.recipe import TrainingConfig, build_model
 
     largest = build_model(TrainingConfig(conv1_filters=32, conv1_size=7, conv2_filters=64, conv2_size=5,
                                          dense_units=1024, batch_norm=True))
