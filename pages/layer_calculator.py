@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine import nn
 from engine.lessons import layer_calculator as arch
-from pages.ui import params
+from pages.ui import messages, params
 from pages.ui.lessons import run_inside_app
 
 run_inside_app()
@@ -17,10 +17,17 @@ st.markdown(
 )
 
 PRESETS = list(arch.PRESETS)
-params.restore({"preset": PRESETS[0]}, choices={"preset": PRESETS}, page="layer_calculator")
+PRESET = params.Settings("layer_calculator", {
+    "preset": params.Setting(PRESETS[0], "Start from", "selectbox", choices=PRESETS),
+})
+PRESET.restore()
 _shape = arch.PRESETS[st.session_state.preset][0]  # the input size defaults to the preset's
-params.restore({"in_c": _shape[0], "in_h": _shape[1], "in_w": _shape[2]},
-               bounds={key: (1, 4096) for key in ("in_c", "in_h", "in_w")}, page="layer_calculator_input")
+INPUT = params.Settings("layer_calculator_input", {
+    key: params.Setting(default, label, "number_input", low=1, high=4096)
+    for key, default, label in zip(("in_c", "in_h", "in_w"), _shape,
+                                   ("Input channels", "Input height", "Input width"))
+})
+INPUT.restore()
 # Table columns for the layers' options; options of one meaning share a column.
 LABELS = {"out_ch": "filters / units", "n_out": "filters / units", "p": "rate", "alpha": "slope"}
 COLUMNS = ["type"] + list(dict.fromkeys(LABELS.get(option, option) for kind in arch.LAYER_KINDS
@@ -61,15 +68,12 @@ def load_preset(keep_shape=False):
     st.session_state.editor_version = st.session_state.get("editor_version", 0) + 1
 
 
-st.selectbox("Start from", PRESETS, key="preset", on_change=load_preset)
+PRESET.widget("preset", on_change=load_preset)
 if "layers" not in st.session_state:
     load_preset(keep_shape=True)
 st.caption(arch.PRESETS[st.session_state.preset][2])
 
-i1, i2, i3 = st.columns(3)
-channels = i1.number_input("Input channels", 1, 4096, key="in_c")
-height = i2.number_input("Input height", 1, 4096, key="in_h")
-width = i3.number_input("Input width", 1, 4096, key="in_w")
+channels, height, width = (INPUT.widget(key, column) for key, column in zip(("in_c", "in_h", "in_w"), st.columns(3)))
 
 st.markdown("**Layers** (add a row at the bottom, delete rows with the checkbox on the left; "
             "padding is a number, 'same' or 'valid')")
@@ -104,7 +108,7 @@ if move2.button("Move down") and row < len(edited) - 1:
 try:
     rows = arch.summarize(frame_to_specs(edited), (channels, height, width))
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}. Change that layer or the input size.")
+    messages.error(err, "Change that layer or the input size.")
 else:
     table = pd.DataFrame({
         "layer": [r.name for r in rows],
@@ -120,4 +124,5 @@ else:
     st.caption(f"About {size / 2**20:,.1f} MB as 32-bit floats." if size >= 2**20 else
                f"About {size / 1024:,.1f} KB as 32-bit floats.")
 
-params.publish(["preset", "in_c", "in_h", "in_w"])
+PRESET.publish()
+INPUT.publish()
