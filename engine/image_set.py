@@ -34,7 +34,8 @@ class ImageSetError(ValueError):
 
 def check_class_names(names, max_classes=MAX_CLASSES):
     """The names as a list of stripped strings, or ImageSetError if one is empty, repeated
-    (ignoring case) or too long, or there are none or more than max_classes."""
+    (ignoring case), too long or holds a control character, or there are none or more than
+    max_classes."""
     if isinstance(names, str):
         raise ImageSetError("give the class names as a list, e.g. ['circle', 'square']")
     names = [str(n).strip() for n in names]
@@ -46,6 +47,9 @@ def check_class_names(names, max_classes=MAX_CLASSES):
     for i, name in enumerate(names):
         if not name:
             raise ImageSetError(f"class name number {i + 1} is empty: give every class a name")
+        if not name.isprintable():
+            raise ImageSetError(f"class name number {i + 1} holds a character that cannot be shown: "
+                                "use letters, digits, spaces and punctuation")
         if len(name) > MAX_NAME_LENGTH:
             raise ImageSetError(f"the class name {name[:MAX_NAME_LENGTH]!r}... is too long "
                                 f"(at most {MAX_NAME_LENGTH} characters)")

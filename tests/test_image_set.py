@@ -35,6 +35,7 @@ def filled(counts, names=None):
     ([], "at least one class"),
     ([f"c{i}" for i in range(11)], "at most 10 classes"),
     (["x" * 31, "y"], "too long"),
+    (["a\x00", "b"], "cannot be shown"),
     ("circle, square", "as a list"),
 ])
 def test_bad_class_names_are_explained(names, message):
