@@ -2,7 +2,6 @@
 
 import hashlib
 import io
-import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from pages.server.run_queue import SERVER_QUEUE
 from pages.ui import images, params, runs
 from pages.ui.figures import map_image
 from pages.ui.lessons import run_inside_app
+from pages.ui.text import as_text
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status, layer_outputs
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "assets" / "pretrained_digit_net.npz"
@@ -43,11 +43,6 @@ params.restore(DEFAULTS, page="own_classes",
                choices={"own_source": ["draw", "camera", "upload"], "own_start": list(STARTS), "own_lr": LRS},
                bounds={"own_epochs": (5, 100), "own_test_share": (10, 50), "own_seed": (0, 9999)})
 s = st.session_state
-
-
-def as_text(text):
-    """A learner's text for markdown: every punctuation mark escaped, so that it shows as typed."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def parse_names(text):
@@ -109,11 +104,15 @@ if source == "draw":
     from streamlit_drawable_canvas import st_canvas  # import only inside a running page
 
     s.setdefault("own_canvas_n", 0)
-    with st.container(key="own_draw"):
+    left, right = st.columns([2, 3])
+    with left, st.container(key="own_draw"):
         canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
                            width=280, drawing_mode="freedraw", key=f"own_canvas_{s.own_canvas_n}",
                            update_streamlit=True, return_image_data=True)
     drawn = canvas.image_data if canvas is not None else None
+    if drawn is not None and drawn[..., :3].max() > 0:
+        right.image(map_image(mnist_style(drawn), width=112, signed=False),
+                    caption="This drawing, prepared (28 x 28)")
     if st.button(f"Add this drawing to {as_text(target)}", type="primary"):
         s.own_notes = []
         if drawn is None or drawn[..., :3].max() == 0:

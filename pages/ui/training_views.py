@@ -7,6 +7,7 @@ import streamlit as st
 from pages.server.run_queue import SERVER_QUEUE
 from pages.ui.figures import grid_html, map_image, tile
 from pages.ui.graphs import line_chart
+from pages.ui.text import as_text
 
 
 def job_status(progress, whose):
@@ -74,11 +75,13 @@ def filters_and_maps(progress, watched="one test digit"):
 def confusion(matrix, class_names=None, cell=36):
     """A confusion matrix as a grid of counts; class_names for classes other than the digits."""
     if class_names is None:
-        caption = "rows: true digit 0-9; columns: predicted digit 0-9"
-    else:
-        caption = ("rows: true class, columns: predicted class, each in the order "
-                   + ", ".join(str(n) for n in class_names))
-    st.markdown(grid_html(matrix, cell=cell, caption=caption), unsafe_allow_html=True)
+        st.markdown(grid_html(matrix, cell=cell, caption="rows: true digit 0-9; columns: predicted digit 0-9"),
+                    unsafe_allow_html=True)
+        return
+    order = ", ".join(str(n) for n in class_names)
+    st.markdown(grid_html(matrix, cell=cell, caption=f"rows: true class, columns: predicted class ({order})"),
+                unsafe_allow_html=True)
+    st.caption("Rows: the true class; columns: what the network read; both in the order " + as_text(order) + ".")
 
 
 def digits_row(images, labels, width=56):
