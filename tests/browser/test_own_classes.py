@@ -31,6 +31,21 @@ def canvas_in(page, key):
     return canvas
 
 
+def draw_example(page, points, tries=3):
+    """Draw on the collecting canvas until the page shows the prepared drawing (a canvas just
+    replaced by a fresh one can miss a stroke made while it is still starting)."""
+    for _ in range(tries):
+        stroke(page, canvas_in(page, "own_draw"), points)
+        try:
+            page.wait_for_selector("text=This drawing, prepared", timeout=10_000)
+            wait_until_idle(page)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's timeout: draw again
+            page.wait_for_timeout(1000)
+    screenshot(page, "own_classes_stroke_missed")
+    raise AssertionError("the canvas never took the stroke")
+
+
 def pick(page, group, option):
     page.locator("[data-testid='stRadio']").filter(has_text=group).get_by_text(option, exact=True).click()
     wait_until_idle(page)
@@ -44,9 +59,7 @@ def test_draw_two_classes_train_and_predict(app_server, page):
     for name, drawings in shapes.items():
         pick(page, "Add to the class", name)
         for points in drawings:
-            stroke(page, canvas_in(page, "own_draw"), points)
-            page.wait_for_selector("text=This drawing, prepared", timeout=30_000)
-            wait_until_idle(page)
+            draw_example(page, points)
             page.get_by_role("button", name=f"Add this drawing to {name}").click()
             wait_until_idle(page)
     assert_no_exception(page)
