@@ -241,7 +241,8 @@ a, b, c = st.columns(3)
 a.radio("Start", list(STARTS), key="own_start", format_func=STARTS.get,
         help="The digit network's two convolution layers, copied in: kept as they are (frozen), or "
              "trained at a tenth of the learning rate (fine-tuned). The dense layers always start fresh.")
-b.toggle("Augment: random shifts and turns of up to 15 degrees", key="own_augment")
+b.toggle("Augment: shifts and turns", key="own_augment",
+         help="Each batch moved by up to 2 pixels and turned by up to 15 degrees, at random")
 b.select_slider("Learning rate", LRS, key="own_lr", format_func=lambda v: f"{v:g}")
 b.slider("Epochs", 5, 100, key="own_epochs")
 c.slider("Held out for testing (% of each class)", 10, 50, key="own_test_share")

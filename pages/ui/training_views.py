@@ -79,8 +79,7 @@ def confusion(matrix, class_names=None, cell=36):
                     unsafe_allow_html=True)
         return
     order = ", ".join(str(n) for n in class_names)
-    st.markdown(grid_html(matrix, cell=cell, caption=f"rows: true class, columns: predicted class ({order})"),
-                unsafe_allow_html=True)
+    st.markdown(grid_html(matrix, cell=cell, caption="confusion matrix"), unsafe_allow_html=True)
     st.caption("Rows: the true class; columns: what the network read; both in the order " + as_text(order) + ".")
 
 

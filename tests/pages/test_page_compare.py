@@ -88,7 +88,7 @@ def test_scratch_and_transfer_on_the_same_own_set_side_by_side():
     assert settings.loc["start", "differs"] == "◀" and settings.loc["lr", "differs"] == ""
     table = at.dataframe[1].value
     assert list(table["scored on"]) == ["the 6 held-out shapes"] * 3  # the two runs and their ensemble
-    assert sum("rows: true class" in m.value for m in at.markdown) == 2  # a confusion matrix each
+    assert sum("Rows: the true class" in c.value for c in at.caption) == 2  # a confusion matrix each
     assert any("circle:" in c.value and "the 6 held-out shapes" in c.value for c in at.caption)
 
 

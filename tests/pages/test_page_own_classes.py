@@ -2,7 +2,6 @@
 names and bad data sets explained with nothing lost; the teacher's limits."""
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -68,7 +67,7 @@ def test_uploaded_shapes_train_and_a_photo_is_predicted():
     assert not at.exception and run.snapshot().state == "finished"
     assert at.metric[0].label == "Held-out accuracy"
     assert int(at.metric[0].value.rstrip("%")) >= 50  # 6 held-out shapes: far better than a third
-    assert any("rows: true class" in m.value for m in at.markdown)
+    assert any("Rows: the true class" in c.value for c in at.caption)
     # what the other pages read
     assert at.session_state["own_class_names"] == list(CLASSES)
     x_held, y_held = at.session_state["own_heldout"]
