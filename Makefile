@@ -60,6 +60,7 @@ bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) tests/benchmarks/bench_engine.py
 	$(PY) tests/benchmarks/bench_accuracy.py
+	$(PY) tests/benchmarks/bench_own_classes.py
 
 # The trainers get 3 epochs of all 60,000 digits so that they train for the whole test.
 loadtest: install-test

@@ -1,6 +1,10 @@
 """Turn a drawing into an MNIST-style digit, the way the MNIST images themselves were made:
 the ink's bounding box scaled to fit 20 x 20 (keeping its shape), then placed in a 28 x 28
-image so that its centre of mass sits at the centre."""
+image so that its centre of mass sits at the centre.
+
+A photo (of a drawing on paper, a hand, an object on a table) first has its background taken
+out: photo_ink() keeps only what stands out from the image's typical level.
+"""
 
 import numpy as np
 from PIL import Image
@@ -27,9 +31,46 @@ def to_grey(image):
     return np.clip(grey, 0, 1).astype(np.float32)
 
 
-def mnist_style(image, threshold=0.1):
-    """(28, 28) float32 in [0, 1] from a drawing of any size; ValueError if there is no ink."""
+def _background(grey, rounds=3):
+    """The background's level at every pixel, as a plane a + b*row + c*col (light falling
+    unevenly across a page), fitted by least squares to the pixels that are not ink: each round
+    fits again without the pixels that stand well above the last fit. A plane needs few points:
+    the fit looks at about 64 x 64 of them."""
+    h, w = grey.shape
+    step = max(1, max(h, w) // 64)
+    rows, cols = np.arange(0, h, step) / h, np.arange(0, w, step) / w
+    design = np.stack([np.ones(len(rows) * len(cols)), np.repeat(rows, len(cols)), np.tile(cols, len(rows))], axis=1)
+    values = grey[::step, ::step].ravel().astype(np.float64)
+    keep = np.ones(len(values), bool)
+    for _ in range(rounds):
+        d = design[keep]
+        coef = np.linalg.solve(d.T @ d + 1e-9 * np.eye(3), d.T @ values[keep])  # normal equations
+        residual = values - design @ coef
+        keep = residual < 2 * residual[keep].std() + 1e-6
+    return (coef[0] + coef[1] * (np.arange(h) / h)[:, None] + coef[2] * (np.arange(w) / w)[None, :]).astype(np.float32)
+
+
+def photo_ink(image, floor=0.3):
+    """(H, W) float32 ink in [0, 1] from a photo or a scan: the background (see _background,
+    after to_grey has made the ink the brighter side) becomes 0, and ink within 3/4 of the
+    strongest 1 (under uneven light the same pen is stronger in one place than another);
+    whatever stays below `floor` (paper texture, shadows, noise) becomes 0."""
     grey = to_grey(image)
+    ink = grey - _background(grey)
+    span = float(ink.max())
+    if span < 0.05:
+        return np.zeros_like(grey)  # one flat colour, or light changing smoothly: nothing stands out
+    ink = np.clip(ink / (0.75 * span), 0, 1)
+    ink[ink < floor] = 0
+    return ink.astype(np.float32)
+
+
+def mnist_style(image, threshold=0.1, photo=False):
+    """(28, 28) float32 in [0, 1] from a drawing of any size; ValueError if there is no ink.
+
+    photo=True takes the background out first (see photo_ink), for pictures and uploads.
+    """
+    grey = photo_ink(image) if photo else to_grey(image)
     rows = np.flatnonzero(grey.max(axis=1) > threshold)
     cols = np.flatnonzero(grey.max(axis=0) > threshold)
     if len(rows) == 0:

@@ -4,7 +4,6 @@ import io
 import logging
 import os
 import re
-from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
@@ -13,14 +12,15 @@ from engine import datasets, metrics, nn
 from engine.export import to_keras, to_pytorch
 from pages.ui.graphs import line_chart
 from pages.ui.lessons import run_inside_app
-from pages.ui.training_views import early_stop_mark
+from pages.ui.runs import digit_run, keep, session_runs
+from pages.ui.training_views import confusion, early_stop_mark
 
 run_inside_app()
 st.title("Compare runs")
 st.markdown(
     "Tuning means changing one thing and training again. Every run you finish on the training page "
-    "is kept here for this session: overlay their curves, read their settings side by side (only what "
-    "differs is what you changed), and average their predictions into an ensemble."
+    "(or on your own classes) is kept here for this session: overlay their curves, read their settings "
+    "side by side (only what differs is what you changed), and average their predictions into an ensemble."
 )
 
 
@@ -30,7 +30,7 @@ def test_digits():
     return x_test, y_test
 
 
-runs = st.session_state.setdefault("runs", {})
+runs = session_runs()
 log = logging.getLogger(__name__)
 DIGIT = (1, 28, 28)  # one test digit, as the loaded model must take it
 
@@ -73,9 +73,7 @@ with st.expander("Load a saved model (.npz)"):
             st.error("This file could not be loaded: something went wrong on the server while reading it.")
         else:
             st.session_state.loaded_file = upload.file_id
-            runs[f"loaded: {upload.name}"] = {"id": upload.file_id, "config": None, "progress": None,
-                                              "model": model, "probs": probs,
-                                              "accuracy": metrics.accuracy(probs, y_test)}
+            keep(digit_run(f"loaded: {upload.name}", None, None, model, probs, y_test, key=upload.file_id))
             st.success(f"Loaded {plain(upload.name)}.")
 
 if not runs:
@@ -87,7 +85,7 @@ chosen = st.multiselect("Runs to compare", list(runs), default=list(runs)[-3:])
 if not chosen:
     st.stop()
 
-curves = [(n, runs[n]["progress"]) for n in chosen if runs[n]["progress"] is not None]
+curves = [(n, runs[n].progress) for n in chosen if runs[n].progress is not None]
 if curves:
     left, middle, right = st.columns(3)
     loss = pd.concat([pd.Series(p.train_loss, index=p.steps, name=n) for n, p in curves], axis=1)
@@ -108,22 +106,36 @@ if curves:
         st.caption("; ".join(early) + (". A dot on the validation loss marks where early stopping kept the model."
                                        if marks else "."))
 
-settings = pd.DataFrame({n: asdict(runs[n]["config"]) for n in chosen if runs[n]["config"] is not None})
+settings = pd.DataFrame({n: runs[n].settings() for n in chosen if runs[n].config is not None})
 if not settings.empty:
     differs = settings.astype(str).nunique(axis=1) > 1
     st.markdown("**Settings** (rows that differ are marked)")
     st.dataframe(settings.astype(str).assign(differs=differs.map({True: "◀", False: ""})), width="stretch")
 
-x_test, y_test = test_digits()
-table = pd.DataFrame({"test accuracy": [runs[n]["accuracy"] for n in chosen]}, index=chosen)
-if len(chosen) > 1:
-    averaged = metrics.ensemble([runs[n]["probs"] for n in chosen])
-    table.loc["ensemble (averaged probabilities)"] = metrics.accuracy(averaged, y_test)
-st.dataframe(table.style.format("{:.2%}"), width="stretch")
+sets = {runs[n].evaluation for n in chosen}
+table = pd.DataFrame({"accuracy": [runs[n].accuracy for n in chosen],
+                      "scored on": [runs[n].evaluation for n in chosen]}, index=chosen)
+if len(sets) > 1:
+    st.warning(f"These runs were scored on {len(sets)} different sets ({'; '.join(sorted(sets))}): an "
+               "accuracy is comparable only with another on the same set, and no ensemble is made across "
+               "them. Pick runs scored on the same set to compare them.")
+elif len(chosen) > 1:
+    first = runs[chosen[0]]
+    averaged = metrics.ensemble([runs[n].probs for n in chosen])
+    table.loc["ensemble (averaged probabilities)"] = [metrics.accuracy(averaged, first.labels), first.evaluation]
+st.dataframe(table.style.format("{:.2%}", subset=["accuracy"]), width="stretch")
+if len(sets) == 1 and 1 < len(chosen) <= 4:
+    st.markdown("**Where each run goes wrong** (confusion matrices on the same set)")
+    for column, n in zip(st.columns(len(chosen)), chosen):
+        with column:
+            r = runs[n]
+            st.caption(n)
+            confusion(metrics.confusion_matrix(r.labels, r.probs.argmax(1), classes=len(r.class_names)),
+                      r.class_names, cell=24 if len(r.class_names) > 5 else 36)
 
 st.subheader("Save and export")
 pick = st.selectbox("Run", chosen)
-model = runs[pick]["model"]
+model = runs[pick].model
 buf = io.BytesIO()
 model.save(buf)
 c1, c2, c3 = st.columns(3)
@@ -132,6 +144,7 @@ c2.download_button("PyTorch code", to_pytorch(model, "convlab_model.npz"), "conv
 c3.download_button("Keras code", to_keras(model, "convlab_model.npz"), "convlab_model_keras.py")
 with st.expander("Show the PyTorch code"):
     st.code(to_pytorch(model, "convlab_model.npz"), language="python")
-confusion = metrics.confusion_matrix(y_test, runs[pick]["probs"].argmax(1))
-st.caption(f"{pick}: per-digit accuracy " + ", ".join(
-    f"{d}: {a:.0%}" for d, a in enumerate(metrics.per_class_accuracy(confusion))))
+picked = runs[pick]
+matrix = metrics.confusion_matrix(picked.labels, picked.probs.argmax(1), classes=len(picked.class_names))
+st.caption(f"{pick}: accuracy per class on {picked.evaluation}: " + ", ".join(
+    f"{name}: {a:.0%}" for name, a in zip(picked.class_names, metrics.per_class_accuracy(matrix))))

@@ -3,15 +3,15 @@
 import copy
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from engine import nn
 from engine.preprocess import mnist_style
 from pages.ui import images, messages
-from pages.ui.figures import map_image, tile
+from pages.ui.figures import map_image
 from pages.ui.lessons import run_inside_app
+from pages.ui.training_views import layer_outputs
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "assets" / "pretrained_digit_net.npz"
 
@@ -73,14 +73,4 @@ if digit is not None:
         st.caption(f"with probability {probs.max():.0%}")
     st.bar_chart(pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]), height=200)
     st.subheader("Every layer's output")
-    for layer, out in zip(model.layers, model.activations):
-        out = out[0]
-        if out.ndim == 3:
-            st.image(tile(out, cols=min(len(out), 8), width=min(720, 90 * min(len(out), 8)), signed=True),
-                     caption=f"{layer.name}: {out.shape[0]} maps of {out.shape[1]} x {out.shape[2]}")
-        elif out.size <= 1024:
-            side = int(np.ceil(out.size / 32))
-            row = np.zeros(side * 32, np.float32)
-            row[:out.size] = out
-            st.image(map_image(row.reshape(side, 32), width=640, signed=True),
-                     caption=f"{layer.name}: {out.size} values, 32 to a row")
+    layer_outputs(model)

@@ -11,7 +11,7 @@ from engine import datasets, metrics, nn
 from engine.nn.recipe import TrainingConfig, build_model
 from pages.server.jobs import TrainingRun
 from pages.server.run_queue import SERVER_QUEUE
-from pages.ui import params
+from pages.ui import params, runs
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
 
@@ -173,11 +173,8 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
     run.model.save(buf)
     st.download_button("Download the trained model (.npz)", buf.getvalue(), "convlab_digits.npz")
     st.session_state.trained_model = run.model
-    runs = st.session_state.setdefault("runs", {})
-    if key not in {r["id"] for r in runs.values()}:
-        name = f"run {len(runs) + 1}: {run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}"
-        runs[name] = {"id": key, "config": run.config, "progress": run.snapshot(), "model": run.model,
-                      "probs": probs, "accuracy": float((pred == y_test).mean())}
+    name = runs.next_name(f"{run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}")
+    runs.keep(runs.digit_run(name, run.config, run.snapshot(), run.model, probs, y_test, key=key))
     st.caption("This run is kept for the Compare runs page.")
 
 params.publish(list(DEFAULTS))

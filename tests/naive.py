@@ -123,3 +123,28 @@ def softmax_cross_entropy(logits, labels):
     dlogits = np.exp(log_p)
     dlogits[rows, labels] -= 1
     return -log_p[rows, labels].mean(), dlogits / n
+
+
+# --- augmentation ---
+
+
+def rotate(image, degrees):
+    """One (H, W) image turned anticlockwise about its centre, pixel by pixel: each output pixel
+    reads the input where the turn carries from, mixing the four nearest pixels by distance."""
+    H, W = image.shape
+    t = np.deg2rad(degrees)
+    cy, cx = (H - 1) / 2, (W - 1) / 2
+    out = np.zeros((H, W))
+
+    def pixel(r, c):
+        return image[r, c] if 0 <= r < H and 0 <= c < W else 0.0
+
+    for i in range(H):
+        for j in range(W):
+            sy = cy + (i - cy) * np.cos(t) + (j - cx) * np.sin(t)
+            sx = cx - (i - cy) * np.sin(t) + (j - cx) * np.cos(t)
+            r, c = int(np.floor(sy)), int(np.floor(sx))
+            fy, fx = sy - r, sx - c
+            out[i, j] = ((1 - fy) * (1 - fx) * pixel(r, c) + (1 - fy) * fx * pixel(r, c + 1)
+                         + fy * (1 - fx) * pixel(r + 1, c) + fy * fx * pixel(r + 1, c + 1))
+    return out

@@ -48,3 +48,32 @@ def test_a_drawn_digit_is_read_by_the_pretrained_model():
 def test_to_grey_refuses_odd_shapes():
     with pytest.raises(ValueError, match="grey, RGB or RGBA"):
         to_grey(np.zeros((4, 4, 2)))
+
+
+def photo_of_a_square(size=240, seed=0):
+    """A dark square drawn on light paper under uneven light, with noise: (H, W, 3) uint8."""
+    rng = np.random.default_rng(seed)
+    light = np.linspace(0.65, 0.95, size)[None, :] * np.ones((size, 1))  # a shadow on one side
+    grey = light + rng.normal(0, 0.02, (size, size))
+    grey[70:170, 60:160] = 0.15
+    grey[90:150, 80:140] = light[90:150, 80:140]  # hollow: only the outline is ink
+    return (np.clip(grey, 0, 1)[..., None].repeat(3, axis=2) * 255).astype(np.uint8)
+
+
+def test_a_photo_loses_its_background_and_looks_like_the_clean_drawing():
+    from engine.preprocess import photo_ink
+
+    clean = np.zeros((240, 240), np.uint8)
+    clean[70:170, 60:160] = 255
+    clean[90:150, 80:140] = 0
+    ink = photo_ink(photo_of_a_square())
+    assert ink[0].max() == 0 and ink[-1].max() == 0  # the paper is gone
+    assert ink[120, 65] > 0.9  # the outline is ink
+    assert np.abs(mnist_style(photo_of_a_square(), photo=True) - mnist_style(clean)).mean() < 0.03
+    # without the cleaning the paper's shading fills the whole frame: the square is lost
+    assert np.abs(mnist_style(photo_of_a_square()) - mnist_style(clean)).mean() > 0.1
+
+
+def test_a_flat_photo_has_no_ink():
+    with pytest.raises(ValueError, match="empty"):
+        mnist_style(np.full((50, 50, 3), 200, np.uint8), photo=True)

@@ -73,8 +73,10 @@ class Sequential:
 
     # -- parameters
     def parameters(self):
-        """(layer, name) for every trainable array, in layer order."""
-        return [(layer, name) for layer in self.layers for name in layer.params]
+        """(layer, name) for every trainable array, in layer order; a frozen layer's
+        (nn.transfer.freeze) are left out, so no optimizer updates them."""
+        return [(layer, name) for layer in self.layers if not getattr(layer, "frozen", False)
+                for name in layer.params]
 
     def zero_grad(self):
         for layer in self.layers:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from engine.augment import shift_batch
+from engine.augment import shift_and_rotate, shift_batch
 from engine.nn.layers import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from engine.nn.loop import EarlyStopping, LearningRateDecay
 from engine.nn.model import Sequential
@@ -46,6 +46,7 @@ class TrainingConfig:
     epochs: int = 1
     train_size: int = 60000
     augment: bool = False            # random shifts of up to 2 pixels
+    rotation: int = 0                # random rotations of up to this many degrees either way (0: none)
     early_stopping: int = 0          # stop after this many epochs without a better validation loss (0: never)
     seed: int = 0
 
@@ -75,6 +76,7 @@ class TrainingConfig:
             (0 < self.lr_decay <= 1, "the learning-rate decay must be above 0 and at most 1"),
             (0 <= self.early_stopping <= 100, "the early-stopping patience must be between 0 and 100 epochs"),
             (0 <= self.seed < 2**32, "the seed must be between 0 and 4,294,967,295"),
+            (0 <= self.rotation <= 45, "the rotation must be between 0 and 45 degrees"),
         ]
         for ok, message in checks:
             if not ok:
@@ -108,13 +110,24 @@ def build_model(cfg, classes=10, in_channels=1):
     return Sequential(layers)
 
 
+def small_set_config(train_size, **settings):
+    """A TrainingConfig for a learner's own small set of train_size images (a few dozen drawings,
+    say): batches of up to 16, a higher learning rate and many epochs, since an epoch is only a
+    few steps, and random shifts and rotations of up to 15 degrees, since so few examples show
+    little of how a class may vary. `settings` change any of these."""
+    defaults = dict(lr=3e-3, batch_size=min(16, train_size), epochs=60, augment=True, rotation=15)
+    return TrainingConfig(train_size=train_size, **{**defaults, **settings}).validate()
+
+
 def make_optimizer(cfg, model):
     """The optimizer the recipe names, at its learning rate."""
     return OPTIMIZERS[cfg.optimizer](model, cfg.lr)
 
 
 def augmenter(cfg):
-    """The batch augmentation the recipe asks for (random shifts), or None."""
+    """The batch augmentation the recipe asks for (random rotations, then shifts), or None."""
+    if cfg.rotation:
+        return shift_and_rotate(2 if cfg.augment else 0, cfg.rotation)
     return shift_batch if cfg.augment else None
 
 

@@ -174,7 +174,7 @@ class _Watch(nn.Callback):
     def on_batch_end(self, state):
         self.losses.append(state.loss)
         self.accs.append(float((self.run.model.output.argmax(1) == state.batch_labels).mean()))
-        if state.step % self.run.LOG_EVERY == 0 or state.step == state.total_steps:
+        if state.step % self.run.log_every == 0 or state.step == state.total_steps:
             self.run._log(state, self.elapsed(), self.losses, self.accs)
             self.losses, self.accs = [], []
 
@@ -188,21 +188,27 @@ class TrainingRun(BackgroundJob):
     """One learner's training run in a background thread.
 
     data: (x_train, y_train, x_test, y_test), the shipped digits if None; the first 1,000 test
-    images are the validation set and the first one the digit whose feature maps are shown.
-    classes: how many classes the labels hold (10 digits).
+    images (all of them when there are fewer, as in a learner's own held-out split of a dozen)
+    are the validation set and the first one the image whose feature maps are shown.
+    classes: how many classes the labels hold (10 digits). callbacks: more nn.Callbacks for the
+    loop, before the run's own (a LayerLearningRate for fine-tuning, say, so that the views show
+    the weights it leaves).
     """
 
     what = "run"
     LOG_EVERY = 20  # steps between points on the curves
 
-    def __init__(self, config, model=None, queue=SERVER_QUEUE, data=None, max_seconds=None, classes=10):
+    def __init__(self, config, model=None, queue=SERVER_QUEUE, data=None, max_seconds=None, classes=10,
+                 callbacks=()):
         self.config = config.validate()
+        self.extra_callbacks = list(callbacks)
         super().__init__(Progress(lr=config.lr), queue, data, max_seconds)
         self.model = model or build_model(config, classes=classes)
         self._running = threading.Event()
         self._running.set()
         self._before = [layer.params[k].copy() for layer, k in self.model.parameters()]
         self._watch_digit = None
+        self.log_every = self.LOG_EVERY
 
     # -- control
     def pause(self):
@@ -248,11 +254,13 @@ class TrainingRun(BackgroundJob):
         early, decay = callbacks(cfg)
         watch = _Watch(self, early)
         steps = (n // cfg.batch_size) * cfg.epochs
+        # a small set has a few steps an epoch: a point on the curves at least every epoch
+        self.log_every = max(1, min(self.LOG_EVERY, n // cfg.batch_size))
         self._set(state="running", total_steps=steps, lr=cfg.lr)
         self._refresh_views()
         state = nn.fit(self.model, opt, x_train[:n], y_train[:n], cfg.epochs, cfg.batch_size,
                        validation=(x_test[:1000], y_test[:1000]), augment=augmenter(cfg), seed=cfg.seed,
-                       callbacks=[watch, early, decay], step=shared_train_step)
+                       callbacks=[*self.extra_callbacks, watch, early, decay], step=shared_train_step)
         if early.stopped_early:
             self._refresh_views()
             self._set(state="finished", stopped_early=True,

@@ -5,6 +5,10 @@
     CONVLAB_MAX_UPLOAD_MB       largest image upload accepted (default 10)
     CONVLAB_MAX_IMAGE_SIDE      uploads are downscaled so that no side exceeds this (default 512)
     CONVLAB_IDLE_MINUTES        a session's training run is dropped after this idle time (default 30)
+    CONVLAB_MAX_EXAMPLES_PER_CLASS  examples a learner's own class may hold (default 200)
+    CONVLAB_MAX_EXAMPLES        examples a learner's own data set may hold in all (default 1000)
+    CONVLAB_MAX_DATASET_MB      largest data set file loaded, and most image data uploaded at
+                                once, for a learner's own classes (default 20)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
 """
@@ -29,6 +33,9 @@ class Limits:
     max_upload_mb: int
     max_image_side: int
     idle_minutes: int
+    max_examples_per_class: int
+    max_examples: int
+    max_dataset_mb: int
 
 
 def current_limits():
@@ -39,4 +46,7 @@ def current_limits():
         max_upload_mb=_int_from_env("CONVLAB_MAX_UPLOAD_MB", 10),
         max_image_side=_int_from_env("CONVLAB_MAX_IMAGE_SIDE", 512, minimum=16),
         idle_minutes=_int_from_env("CONVLAB_IDLE_MINUTES", 30),
+        max_examples_per_class=_int_from_env("CONVLAB_MAX_EXAMPLES_PER_CLASS", 200),
+        max_examples=_int_from_env("CONVLAB_MAX_EXAMPLES", 1000),
+        max_dataset_mb=_int_from_env("CONVLAB_MAX_DATASET_MB", 20),
     )

@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from pages.server.run_queue import SERVER_QUEUE
-from pages.ui.figures import grid_html, tile
+from pages.ui.figures import grid_html, map_image, tile
 from pages.ui.graphs import line_chart
+from pages.ui.text import as_text
 
 
 def job_status(progress, whose):
@@ -58,7 +59,8 @@ def curves(progress):
                    "so training stopped and the model from that epoch is the one kept.")
 
 
-def filters_and_maps(progress):
+def filters_and_maps(progress, watched="one test digit"):
+    """The first layer's filters and their maps of the run's watched image."""
     if progress.filters is None:
         return
     left, right = st.columns(2)
@@ -67,12 +69,18 @@ def filters_and_maps(progress):
                caption=f"First-layer filters ({w.shape[0]} of {w.shape[1]}x{w.shape[2]}): red positive, blue negative")
     maps = progress.feature_maps
     right.image(tile(maps, cols=min(8, len(maps)), width=360, signed=True),
-                caption="Their feature maps of one test digit")
+                caption=f"Their feature maps of {watched}")
 
 
-def confusion(matrix):
-    st.markdown(grid_html(matrix, cell=36, caption="rows: true digit 0-9; columns: predicted digit 0-9"),
-                unsafe_allow_html=True)
+def confusion(matrix, class_names=None, cell=36):
+    """A confusion matrix as a grid of counts; class_names for classes other than the digits."""
+    if class_names is None:
+        st.markdown(grid_html(matrix, cell=cell, caption="rows: true digit 0-9; columns: predicted digit 0-9"),
+                    unsafe_allow_html=True)
+        return
+    order = ", ".join(str(n) for n in class_names)
+    st.markdown(grid_html(matrix, cell=cell, caption="confusion matrix"), unsafe_allow_html=True)
+    st.caption("Rows: the true class; columns: what the network read; both in the order " + as_text(order) + ".")
 
 
 def digits_row(images, labels, width=56):
@@ -81,3 +89,19 @@ def digits_row(images, labels, width=56):
     for i, (img, label) in enumerate(zip(images, labels)):
         cols[i % len(cols)].image((np.clip(img, 0, 1) * 255).astype(np.uint8).repeat(2, 0).repeat(2, 1),
                                   caption=label, width=width)
+
+
+def layer_outputs(model):
+    """Every layer's output for the first image of the model's last forward pass: maps as
+    tiles, short vectors as rows of 32."""
+    for layer, out in zip(model.layers, model.activations):
+        out = out[0]
+        if out.ndim == 3:
+            st.image(tile(out, cols=min(len(out), 8), width=min(720, 90 * min(len(out), 8)), signed=True),
+                     caption=f"{layer.name}: {out.shape[0]} maps of {out.shape[1]} x {out.shape[2]}")
+        elif out.size <= 1024:
+            side = int(np.ceil(out.size / 32))
+            row = np.zeros(side * 32, np.float32)
+            row[:out.size] = out
+            st.image(map_image(row.reshape(side, 32), width=640, signed=True),
+                     caption=f"{layer.name}: {out.size} values, 32 to a row")

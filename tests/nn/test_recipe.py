@@ -30,3 +30,16 @@ def test_the_recipe_builds_a_network_for_any_number_of_classes():
     model = build_model(TrainingConfig(), classes=3)
     assert model.layers[-1].n_out == 3
     assert model.forward(np.zeros((2, 1, 28, 28), np.float32), training=False).shape == (2, 3)
+
+
+def test_rotations_join_the_shifts_and_a_bad_rotation_is_explained():
+    from engine.nn.recipe import augmenter, small_set_config
+
+    assert augmenter(TrainingConfig()) is None
+    x = np.zeros((4, 1, 28, 28), np.float32)
+    x[:, 0, 8:20, 13:15] = 1
+    turned = augmenter(TrainingConfig(rotation=20))(x, np.random.default_rng(0))
+    assert turned.shape == x.shape and not np.array_equal(turned, x)
+    with pytest.raises(ValueError, match="rotation must be between 0 and 45"):
+        TrainingConfig(rotation=90).validate()
+    assert small_set_config(5).batch_size == 5 and small_set_config(100, epochs=3).epochs == 3

@@ -48,6 +48,15 @@ def small_png():
     return buf.getvalue()
 
 
+def small_jpeg():
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(small_png())).convert("RGB").save(buf, "JPEG")
+    return buf.getvalue()
+
+
 HOSTILE_FILES = [
     ("empty.png", b"", "image/png"),
     ("notes.txt", b"this is not an image at all", "text/plain"),
@@ -56,6 +65,9 @@ HOSTILE_FILES = [
     ("random.jpg", bytes(random.Random(0).getrandbits(8) for _ in range(4096)), "image/jpeg"),
     ("ok.png", small_png(), "image/png"),
 ]
+# A camera sends one .jpg whatever it holds: the same contents under a photo's name.
+HOSTILE_PHOTOS = [("shot.jpg", data, "image/jpeg") for _, data, _ in HOSTILE_FILES[:-1]] + \
+    [("ok.jpg", small_jpeg(), "image/jpeg")]
 
 
 def widget_values(widget, rng):
@@ -97,6 +109,8 @@ def widget_values(widget, rng):
         return [[], list(widget.options)]
     if kind == "file_uploader":
         return HOSTILE_FILES
+    if kind == "camera_input":
+        return HOSTILE_PHOTOS
     return []
 
 
@@ -107,6 +121,7 @@ def find_widgets(at):
     for kind in kinds:
         widgets.extend(getattr(at, kind))
     widgets.extend(at.get("file_uploader"))
+    widgets.extend(at.get("camera_input"))
     return [w for w in widgets if not w.disabled]
 
 
@@ -265,19 +280,26 @@ def test_upload_validation_accepts_a_real_image_and_scales_it_down():
     assert max(big.shape) <= 512 and big.shape[1] == 512
 
 
-def uploaders_after_choices(page):
-    """(AppTest, uploader id) for each upload box a page shows, reached by trying each choice."""
-    at = new_app(page).run()
-    if at.get("file_uploader"):
-        return at
-    for choice in [w for w in find_widgets(at) if w.type in ("radio", "selectbox")]:
+def upload_boxes(at):
+    return [w for w in find_widgets(at) if w.type in ("file_uploader", "camera_input")]
+
+
+def apps_showing_every_upload_box(page):
+    """[(AppTest, box id)]: each upload box and camera a page shows, in an app where it shows,
+    reached by trying each choice of the page's radios and select boxes in turn."""
+    found = {}
+    first = new_app(page).run()
+    for box in upload_boxes(first):
+        found.setdefault(widget_id(box), first)
+    for choice in [w for w in find_widgets(first) if w.type in ("radio", "selectbox")]:
         ident = widget_id(choice)
         for i in range(len(choice.options)):
+            at = new_app(page).run()
             pick_option(lookup(at, ident), i)
             at.run()
-            if at.get("file_uploader"):
-                return at
-    return None
+            for box in upload_boxes(at):
+                found.setdefault(widget_id(box), at)
+    return [(at, ident) for ident, at in found.items()]
 
 
 def saved_model_bytes():
@@ -290,23 +312,42 @@ def saved_model_bytes():
     return buf.getvalue()
 
 
+def saved_image_set_bytes():
+    import io
+
+    from engine.image_set import ImageSet
+
+    s = ImageSet(["circle", "square"])
+    s.add("circle", np.eye(28))
+    s.add("square", np.ones((28, 28)))
+    buf = io.BytesIO()
+    s.save(buf)
+    return buf.getvalue()
+
+
+def files_for(page, box):
+    """The hostile files for one upload box, the last being a good file of the kind it takes."""
+    if box.type == "camera_input":
+        return HOSTILE_PHOTOS
+    bad = [f for f in HOSTILE_FILES if f[0] != "ok.png"]
+    if page.endswith("compare.py"):  # this page takes saved models
+        return bad + [("ok.npz", saved_model_bytes(), "application/octet-stream")]
+    if "data set" in box.label:      # a saved data set of one's own classes
+        return bad + [("ok.npz", saved_image_set_bytes(), "application/octet-stream")]
+    return HOSTILE_FILES
+
+
 def test_hostile_uploads_get_a_message_and_a_good_one_still_works():
-    pages_with_uploads = 0
+    boxes = 0
     for page in PAGES:
-        at = uploaders_after_choices(page)
-        if at is None:
-            continue
-        pages_with_uploads += 1
-        files = HOSTILE_FILES
-        if page.endswith("compare.py"):  # this page takes saved models: the good file is one
-            files = [f for f in HOSTILE_FILES if f[0] != "ok.png"]
-            files.append(("ok.png", saved_model_bytes(), "application/octet-stream"))
-        for name, data, mime in files:
-            at.get("file_uploader")[0].set_value((name, data, mime))
-            at.run()
-            assert_clean(at, f"{page} upload {name}")
-            if name == "ok.png":
-                assert not at.error, f"{page}: a good PNG was refused: {at.error[0].value}"
-            else:
-                assert at.error, f"{page}: {name} was accepted without a message"
-    assert pages_with_uploads >= 1, "no page offers an image upload"
+        for at, ident in apps_showing_every_upload_box(page):
+            boxes += 1
+            for name, data, mime in files_for(page, lookup(at, ident)):
+                lookup(at, ident).set_value((name, data, mime))
+                at.run()
+                assert_clean(at, f"{page} {ident} upload {name}")
+                if name.startswith("ok."):
+                    assert not at.error, f"{page} {ident}: a good {name} was refused: {at.error[0].value}"
+                else:
+                    assert at.error, f"{page} {ident}: {name} was accepted without a message"
+    assert boxes >= 4, "fewer upload boxes than the pages offer"

@@ -202,3 +202,34 @@ def test_a_step_that_starts_while_another_runs_takes_one_thread():
         shared_train_step(model, opt, x, y)
     shared_train_step(model, opt, x, y)
     assert seen == [threads, 1, threads] and numba.get_num_threads() == threads
+
+
+def test_a_run_on_a_learners_own_small_set_with_transfer():
+    """A dozen held-out images are the validation set, every epoch gets a point on the curves,
+    the frozen convolution layers stay as the digit network had them."""
+    from engine import nn
+    from engine.nn import transfer
+    from engine.nn.recipe import small_set_config
+
+    r = np.random.default_rng(1)
+    x, y = r.random((36, 1, 28, 28)).astype(np.float32), np.repeat(np.arange(3), 12)
+    cfg = small_set_config(24, epochs=4)
+    assert cfg.batch_size == 16 and cfg.rotation == 15 and cfg.augment
+    digits = nn.digit_net(seed=3)
+    for how in transfer.STARTS:
+        model = build_model(cfg, classes=3)
+        extra = transfer.start_from(digits, model, how)
+        conv = model.layers[0].params["w"].copy()
+        run = TrainingRun(cfg, model=model, data=(x[:24], y[:24], x[24:], y[24:]), classes=3,
+                          callbacks=extra, queue=RunQueue(1)).start()
+        run.join(60)
+        p = run.snapshot()
+        assert p.state == "finished", p.message
+        assert p.total_steps == 4 and p.steps == [1, 2, 3, 4] and len(p.val_acc) == 4
+        scores = np.array(p.val_acc) * 12  # out of the 12 held-out images
+        np.testing.assert_allclose(scores, np.round(scores), atol=1e-9)
+        assert p.feature_maps.shape == (8, 28, 28)
+        if how == "frozen":
+            np.testing.assert_array_equal(model.layers[0].params["w"], conv)
+        else:
+            assert not np.array_equal(model.layers[0].params["w"], conv)
