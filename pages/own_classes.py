@@ -17,7 +17,7 @@ from engine.preprocess import mnist_style
 from pages.server.jobs import TrainingRun
 from pages.server.limits import current_limits
 from pages.server.run_queue import SERVER_QUEUE
-from pages.ui import images, params, runs
+from pages.ui import images, messages, params, runs
 from pages.ui.figures import map_image
 from pages.ui.lessons import run_inside_app
 from pages.ui.text import as_text
@@ -27,8 +27,22 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "assets" / "pretrained_dig
 STARTS = {"scratch": "from scratch", "frozen": "from the digit network, frozen",
           "fine-tune": "from the digit network, fine-tuned"}
 LRS = [3e-4, 1e-3, 3e-3, 1e-2]
-DEFAULTS = {"own_names": "circle, triangle, square", "own_source": "draw", "own_start": "scratch",
-            "own_augment": True, "own_epochs": 60, "own_lr": 3e-3, "own_test_share": 20, "own_seed": 0}
+SOURCES = {"draw": "Draw", "camera": "Take a picture", "upload": "Upload image files"}
+SETTINGS = params.Settings("own_classes", {
+    "own_names": params.Setting("circle, triangle, square", "Class names, separated by commas (2 to 10)",
+                                "text_input", max_chars=400),
+    "own_source": params.Setting("draw", "How", "radio", choices=tuple(SOURCES), format_func=SOURCES.get),
+    "own_start": params.Setting("scratch", "Start", "radio", choices=tuple(STARTS), format_func=STARTS.get,
+                                help="The digit network's two convolution layers, copied in: kept as they are "
+                                     "(frozen), or trained at a tenth of the learning rate (fine-tuned). The "
+                                     "dense layers always start fresh."),
+    "own_augment": params.Setting(True, "Augment: shifts and turns", "toggle",
+                                  help="Each batch moved by up to 2 pixels and turned by up to 15 degrees, at random"),
+    "own_lr": params.Setting(3e-3, "Learning rate", "select_slider", choices=LRS, format_func=lambda v: f"{v:g}"),
+    "own_epochs": params.Setting(60, "Epochs", low=5, high=100),
+    "own_test_share": params.Setting(20, "Held out for testing (% of each class)", low=10, high=50),
+    "own_seed": params.Setting(0, "Seed (the held-out split and the start)", "number_input", low=0, high=9999),
+})
 
 run_inside_app()
 st.title("Your own classes")
@@ -39,9 +53,7 @@ st.markdown(
     "starting from the digit network's convolution layers instead: the strokes and corners it learned on "
     "digits serve other drawings too, and only the last layers need to learn your classes."
 )
-params.restore(DEFAULTS, page="own_classes",
-               choices={"own_source": ["draw", "camera", "upload"], "own_start": list(STARTS), "own_lr": LRS},
-               bounds={"own_epochs": (5, 100), "own_test_share": (10, 50), "own_seed": (0, 9999)})
+SETTINGS.restore()
 s = st.session_state
 
 
@@ -69,25 +81,23 @@ if "own_set" not in s:
     try:
         s.own_set = new_set(parse_names(s.own_names))
     except ImageSetError:
-        s.own_set = new_set(parse_names(DEFAULTS["own_names"]))
+        s.own_set = new_set(parse_names(SETTINGS.settings["own_names"].default))
 data = s.own_set
 
 # ---------------------------------------------------------------- classes
-st.text_input("Class names, separated by commas (2 to 10)", key="own_names", max_chars=400)
+SETTINGS.widget("own_names")
 try:
     wanted = parse_names(s.own_names)
     if wanted != data.class_names:
         data.set_class_names(wanted)
 except ImageSetError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}. Your classes are still: "
-             f"{as_text(', '.join(data.class_names))}.")
+    messages.error(err, f"Your classes are still: {as_text(', '.join(data.class_names))}.")
 names = data.class_names
 
 # ---------------------------------------------------------------- adding examples
 st.subheader("Add examples")
 target = st.radio("Add to the class", names, horizontal=True, format_func=as_text)
-source = st.radio("How", ["draw", "camera", "upload"], key="own_source", horizontal=True,
-                  format_func={"draw": "Draw", "camera": "Take a picture", "upload": "Upload image files"}.get)
+source = SETTINGS.widget("own_source", horizontal=True)
 
 
 def add(image, what, photo):
@@ -208,7 +218,7 @@ def load_set():
         loaded = ImageSet.load(io.BytesIO(upload.getvalue()), max_per_class=limit.max_examples_per_class,
                                max_total=limit.max_examples, max_bytes=limit.max_dataset_mb * 2**20)
     except ImageSetError as err:
-        s.own_load_error = f"{str(err)[0].upper()}{str(err)[1:]}. Your own examples are unchanged."
+        s.own_load_error = messages.sentence(err, "Your own examples are unchanged.")
         return
     s.own_load_error = None
     if len(s.own_set):
@@ -238,15 +248,10 @@ with st.expander("Save or load the data set"):
 # ---------------------------------------------------------------- training
 st.subheader("Train")
 a, b, c = st.columns(3)
-a.radio("Start", list(STARTS), key="own_start", format_func=STARTS.get,
-        help="The digit network's two convolution layers, copied in: kept as they are (frozen), or "
-             "trained at a tenth of the learning rate (fine-tuned). The dense layers always start fresh.")
-b.toggle("Augment: shifts and turns", key="own_augment",
-         help="Each batch moved by up to 2 pixels and turned by up to 15 degrees, at random")
-b.select_slider("Learning rate", LRS, key="own_lr", format_func=lambda v: f"{v:g}")
-b.slider("Epochs", 5, 100, key="own_epochs")
-c.slider("Held out for testing (% of each class)", 10, 50, key="own_test_share")
-c.number_input("Seed (the held-out split and the start)", 0, 9999, key="own_seed")
+for keys, column in zip((("own_start",), ("own_augment", "own_lr", "own_epochs"), ("own_test_share", "own_seed")),
+                        (a, b, c)):
+    for key in keys:
+        SETTINGS.widget(key, column)
 if problems:
     for problem in problems:
         st.warning(f"Training is not possible yet. {problem}")
@@ -386,4 +391,4 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
                        "convlab_own_classes_keras.py")
     st.caption("The classes, in the order of the network's outputs: " + as_text(", ".join(classes)) + ".")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

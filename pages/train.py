@@ -1,17 +1,16 @@
 """Train a CNN on the digits, live, and look inside it."""
 
 import io
-import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import datasets, metrics, nn
+from engine import datasets, metrics
 from engine.nn.recipe import TrainingConfig, build_model
 from pages.server.jobs import TrainingRun
 from pages.server.run_queue import SERVER_QUEUE
-from pages.ui import params, runs
+from pages.ui import messages, params, runs
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
 
@@ -24,16 +23,28 @@ st.markdown(
 )
 
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 10.0]
-DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "epochs": 1, "train_size": 10000,
-            "dropout": True, "batch_norm": False, "augment": False, "seed": 0, "conv1_filters": 8,
-            "conv2_filters": 16, "conv1_size": 5, "conv2_size": 3, "dense_units": 256,
-            "lr_decay": 1.0, "early_stopping": 0}
-params.restore(DEFAULTS, page="train",
-               choices={"optimizer": ["sgd", "momentum", "rmsprop", "adam"], "lr": LRS,
-                        "batch_size": [16, 32, 64, 128, 256], "train_size": [1000, 5000, 10000, 30000, 60000],
-                        "conv1_size": [3, 5, 7], "conv2_size": [3, 5]},
-               bounds={"epochs": (1, 20), "seed": (0, 9999), "conv1_filters": (1, 32), "conv2_filters": (1, 64),
-                       "dense_units": (8, 1024), "lr_decay": (0.5, 1.0), "early_stopping": (0, 5)})
+OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+S = params.Setting
+SETTINGS = params.Settings("train", {
+    "optimizer": S("adam", "Optimizer", "selectbox", choices=tuple(OPTIMIZERS), format_func=OPTIMIZERS.get),
+    "lr": S(1e-3, "Learning rate", "select_slider", choices=LRS, format_func=lambda v: f"{v:g}"),
+    "batch_size": S(64, "Batch size", "select_slider", choices=(16, 32, 64, 128, 256)),
+    "epochs": S(1, "Epochs", low=1, high=20),
+    "train_size": S(10000, "Training images", "select_slider", choices=(1000, 5000, 10000, 30000, 60000),
+                    format_func=lambda v: f"{v:,}"),
+    "seed": S(0, "Seed", "number_input", low=0, high=9999, help="Same seed, same start: only your change differs"),
+    "dropout": S(True, "Dropout (0.25 after convolutions, 0.5 after the dense layer)", "toggle"),
+    "batch_norm": S(False, "Batch norm", "toggle"),
+    "augment": S(False, "Augment: shift digits by up to 2 pixels", "toggle"),
+    "conv1_filters": S(8, "Filters in conv 1", low=1, high=32),
+    "conv1_size": S(5, "Kernel size conv 1", "select_slider", choices=(3, 5, 7)),
+    "conv2_filters": S(16, "Filters in conv 2", low=1, high=64),
+    "conv2_size": S(3, "Kernel size conv 2", "select_slider", choices=(3, 5)),
+    "dense_units": S(256, "Dense units", low=8, high=1024),
+    "lr_decay": S(1.0, "Learning-rate decay per epoch", low=0.5, high=1.0),
+    "early_stopping": S(0, "Early stopping patience (epochs, 0 = off)", low=0, high=5),
+})
+SETTINGS.restore()
 
 
 @st.cache_resource(show_spinner="Loading the digits…")
@@ -42,43 +53,26 @@ def digits():
 
 
 def current_config():
-    s = st.session_state
-    return TrainingConfig(
-        conv1_filters=s.conv1_filters, conv1_size=s.conv1_size, conv2_filters=s.conv2_filters,
-        conv2_size=s.conv2_size, dense_units=s.dense_units, dropout=s.dropout, batch_norm=s.batch_norm,
-        optimizer=s.optimizer, lr=s.lr, batch_size=s.batch_size, epochs=s.epochs, train_size=s.train_size,
-        augment=s.augment, seed=s.seed, lr_decay=s.lr_decay, early_stopping=s.early_stopping)
+    """The TrainingConfig the settings describe (every setting is one of its fields)."""
+    return TrainingConfig(**{key: st.session_state[key] for key in SETTINGS.settings})
 
 
 # ---------------------------------------------------------------- settings
 with st.expander("Settings", expanded=True):
-    a, b, c = st.columns(3)
-    a.selectbox("Optimizer", ["sgd", "momentum", "rmsprop", "adam"], key="optimizer",
-                format_func={"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}.get)
-    a.select_slider("Learning rate", LRS, key="lr", format_func=lambda v: f"{v:g}")
-    a.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size")
-    b.slider("Epochs", 1, 20, key="epochs")
-    b.select_slider("Training images", [1000, 5000, 10000, 30000, 60000], key="train_size",
-                    format_func=lambda v: f"{v:,}")
-    b.number_input("Seed", 0, 9999, key="seed", help="Same seed, same start: only your change differs")
-    c.toggle("Dropout (0.25 after convolutions, 0.5 after the dense layer)", key="dropout")
-    c.toggle("Batch norm", key="batch_norm")
-    c.toggle("Augment: shift digits by up to 2 pixels", key="augment")
-    a2, b2, c2 = st.columns(3)
-    a2.slider("Filters in conv 1", 1, 32, key="conv1_filters")
-    a2.select_slider("Kernel size conv 1", [3, 5, 7], key="conv1_size")
-    b2.slider("Filters in conv 2", 1, 64, key="conv2_filters")
-    b2.select_slider("Kernel size conv 2", [3, 5], key="conv2_size")
-    c2.slider("Dense units", 8, 1024, key="dense_units")
-    c2.slider("Learning-rate decay per epoch", 0.5, 1.0, key="lr_decay")
-    c2.slider("Early stopping patience (epochs, 0 = off)", 0, 5, key="early_stopping")
+    columns = [("optimizer", "lr", "batch_size"), ("epochs", "train_size", "seed"),
+               ("dropout", "batch_norm", "augment"), ("conv1_filters", "conv1_size"),
+               ("conv2_filters", "conv2_size"), ("dense_units", "lr_decay", "early_stopping")]
+    for row in (columns[:3], columns[3:]):
+        for keys, column in zip(row, st.columns(3)):
+            for key in keys:
+                SETTINGS.widget(key, column)
 
 config = current_config()
 try:
     config.validate()
     preview = build_model(config)
 except ValueError as err:
-    st.error(f"{str(err)[0].upper()}{str(err)[1:]}.")
+    messages.error(err)
     st.stop()
 
 # ---------------------------------------------------------------- controls
@@ -177,4 +171,4 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
     runs.keep(runs.digit_run(name, run.config, run.snapshot(), run.model, probs, y_test, key=key))
     st.caption("This run is kept for the Compare runs page.")
 
-params.publish(list(DEFAULTS))
+SETTINGS.publish()

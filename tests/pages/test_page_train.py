@@ -118,3 +118,4 @@ def test_a_one_epoch_runs_single_validation_score_gets_a_dot():
     assert list(dotted["series"]) == ["validation"] and list(dotted["value"]) == [0.5]
     dots = [layer for layer in where.spec["layer"] if layer["mark"]["type"] == "point"]
     assert len(dots) == 1 and json.dumps(dots[0]["transform"]) == '[{"filter": "datum.dot"}]'
+
