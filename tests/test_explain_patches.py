@@ -72,6 +72,9 @@ def test_top_patches_match_the_loop_reference(dtype):
             assert got.indices[f, j] == i and (got.rows[f, j], got.cols[f, j]) == (r, c)
             assert abs(got.values[f, j] - value) <= tol * max(1, abs(value))
             np.testing.assert_array_equal(got.patches[f, j], cut.astype(dtype))
+            top, left = int(round(2.5 + r * 2 - 3.5)), int(round(2.5 + c * 2 - 3.5))
+            expected_box = (max(top, 0), min(top + 7, 9), max(left, 0), min(left + 7, 9))
+            assert tuple(got.boxes[f, j]) == expected_box
 
 
 def test_a_unit_depends_only_on_the_pixels_of_its_patch():

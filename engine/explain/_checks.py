@@ -55,7 +55,8 @@ def classes(target, n, n_classes):
     if t.shape != (n,):
         raise ValueError(f"there are {n} images but {t.shape[0]} classes: give one class per image")
     if t.min() < 0 or t.max() >= n_classes:
-        raise ValueError(f"this model has classes 0 to {n_classes - 1}, not {int(t.min() if t.min() < 0 else t.max())}")
+        wrong = int(t.min() if t.min() < 0 else t.max())
+        raise ValueError(f"this model has classes 0 to {n_classes - 1}, not {wrong}")
     return t.astype(np.int64)
 
 

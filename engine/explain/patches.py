@@ -31,6 +31,8 @@ class TopPatches(NamedTuple):
     rows: np.ndarray      # (K, k) int64: the unit of the layer's output each patch belongs to
     cols: np.ndarray      # (K, k) int64
     patches: np.ndarray   # (K, k, C, r, r): the input pixels under each unit, zero outside the image
+    boxes: np.ndarray     # (K, k, 4) int64: the patch's first and last row, first and last column
+                          # inside the image (clipped at its border)
 
 
 def strongest_responses(model, x, layer, batch_size=256):
@@ -66,8 +68,9 @@ def top_patches(model, x, layer, k=9, batch_size=256, responses=None):
 
     model: a Sequential; x: (N, C, H, W) square images; layer: the index of a Conv2D with K
     filters; k <= N. responses: strongest_responses(model, x, layer) if already at hand.
-    Returns TopPatches: indices, values, rows, cols (K, k) and patches (K, k, C, r, r), with r
-    the layer's receptive field (engine.receptive_field); ties go to the lower image number.
+    Returns TopPatches: indices, values, rows, cols (K, k), patches (K, k, C, r, r), with r
+    the layer's receptive field (engine.receptive_field), and boxes (K, k, 4), where each patch
+    lies in its image; ties go to the lower image number.
     """
     model = _checks.model(model)
     layer = _checks.conv_layer(model, layer)
@@ -90,12 +93,14 @@ def top_patches(model, x, layer, k=9, batch_size=256, responses=None):
     rows = np.take_along_axis(responses.rows.T, order, axis=1)
     cols = np.take_along_axis(responses.cols.T, order, axis=1)
     patches = np.zeros(order.shape + (c, r, r), x.dtype)
+    boxes = np.zeros(order.shape + (4,), np.int64)
     for f, j in np.ndindex(order.shape):
         (r0, _), (c0, _) = patch(padded_field, rows[f, j], cols[f, j], input_size=h + 2 * r)
         padded = np.pad(x[order[f, j]], ((0, 0), (r, r), (r, r)))
         patches[f, j] = padded[:, r0:r0 + r, c0:c0 + r]
+        boxes[f, j] = np.ravel(patch(field, rows[f, j], cols[f, j], input_size=h))
     values = np.take_along_axis(responses.values.T, order, axis=1)
-    return TopPatches(layer, r, order, values, rows, cols, patches)
+    return TopPatches(layer, r, order, values, rows, cols, patches, boxes)
 
 
 def mean_response_by_class(values, labels, n_classes=None):
