@@ -51,6 +51,7 @@ bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) tests/benchmarks/bench_engine.py
 	$(PY) tests/benchmarks/bench_explain.py
+	$(PY) tests/benchmarks/bench_explain_page.py
 	$(PY) tests/benchmarks/bench_accuracy.py
 
 # The trainers get 3 epochs of all 60,000 digits so that they train for the whole test.

@@ -101,17 +101,18 @@ def pick_image(choice):
     if st.session_state.source == "draw":
         from streamlit_drawable_canvas import st_canvas  # import only inside a running page
 
-        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=224,
-                           width=224, drawing_mode="freedraw", key="explain_canvas", update_streamlit=True,
-                           return_image_data=True)
+        with right:  # beside the choice: the canvas's tool bar floats above it
+            canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=224,
+                               width=224, drawing_mode="freedraw", key="explain_canvas", update_streamlit=True,
+                               return_image_data=True)
         drawn = canvas.image_data if canvas is not None else None
         if drawn is None or drawn[..., :3].max() == 0:
-            st.info("Draw a digit with the mouse or a finger.")
+            left.info("Draw a digit in the black square with the mouse or a finger; the page follows each stroke.")
             return None
         try:
             return mnist_style(drawn)[None], None, "your digit"
         except ValueError as err:
-            st.warning(say(err))
+            left.warning(say(err))
             return None
     if st.session_state.source == "mistake":
         predicted = remember(choice, "predictions", lambda: choice.model.predict(choice.images))
@@ -193,7 +194,7 @@ def features_view(choice):
         point = pca.transform(explain.penultimate_features(choice.model, image[None]))[0]
         label = name
     shown = st.session_state.shown
-    views.feature_scatter(coords[:shown], choice.labels[:shown], choice.class_names, point, label)
+    views.feature_scatter(coords, choice.labels[:n], choice.class_names, shown, point, label)
     st.caption(f"Each dot is one of the first {shown:,} {choice.images_name}, placed by the {width} features "
                f"the last layer reads, projected onto their two directions of largest variance (PCA): "
                f"they hold {pca.ratio[0]:.0%} and {pca.ratio[1]:.0%} of it. The black diamond is "

@@ -67,11 +67,15 @@ def occlusion_and_saliency(image, occlusion, saliency, where=st):
                     "blue where it lowers it")
 
 
-def feature_scatter(coords, labels, class_names, point=None, point_label="", height=440, where=st):
-    """coords (N, 2) coloured by class, each class named at its centre; point (2,), if given, as
-    a large black diamond labelled point_label."""
-    names = np.asarray(class_names, dtype=object)[labels]
-    data = pd.DataFrame({"pc1": coords[:, 0], "pc2": coords[:, 1], "class": names})
+def feature_scatter(coords, labels, class_names, shown, point=None, point_label="", height=440, where=st):
+    """The first `shown` of coords (N, 2) coloured by class, each class named at the centre of all
+    N of its points; point (2,), if given, as a large black diamond labelled point_label.
+
+    Only the dots depend on `shown`: moving it leaves the chart's spec as it was, and the browser
+    swaps the data in place instead of building the chart again.
+    """
+    names = np.asarray(class_names, dtype=object)[labels[:shown]]
+    data = pd.DataFrame({"pc1": coords[:shown, 0], "pc2": coords[:shown, 1], "class": names})
     x = {"field": "pc1", "type": "quantitative", "title": "principal component 1"}
     y = {"field": "pc2", "type": "quantitative", "title": "principal component 2"}
     centres = [{"pc1": float(coords[labels == k, 0].mean()), "pc2": float(coords[labels == k, 1].mean()),
