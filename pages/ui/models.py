@@ -72,7 +72,7 @@ def _own_choice():
 
 def model_choices():
     """The networks this session can look inside: the pretrained one first."""
-    x, y = images.test_digits()
+    x, y = images.test_set()
     choices = [ModelChoice("pretrained", "the pretrained digit network", pretrained_model(), DIGITS, x, y,
                            shared=True, drawable=True)]
     trained = st.session_state.get("trained_model")

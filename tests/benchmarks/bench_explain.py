@@ -12,7 +12,6 @@ each beside a plain NumPy version (im2col + BLAS) that computes the same numbers
 
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -22,27 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
+from bench_engine import interleaved_ms  # noqa: E402  (imports PyTorch too, when it is installed)
 from engine import datasets, explain, nn  # noqa: E402
 from engine.nn.losses import softmax  # noqa: E402
 from numpy_digit_net import im2col  # noqa: E402
 
 BATCH = 500
-
-
-def medians_ms(fns, rounds, repeat=3):
-    """Median ms of each function after one warm-up call, timed in alternating rounds so that a
-    slow spell of the machine slows each of them alike (bench_engine.py does the same; importing
-    it would import PyTorch, which this benchmark has no use for)."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, ts in zip(fns, times):
-            for _ in range(repeat):
-                t = time.perf_counter()
-                fn()
-                ts.append(time.perf_counter() - t)
-    return [1000 * float(np.median(ts)) for ts in times]
 
 
 class NumpyForward:
@@ -122,16 +106,16 @@ def main():
     print("What the network learned: engine.explain against plain NumPy (ms, median)", flush=True)
     print(f"{'':<58} {'engine':>9} {'numpy':>9} {'eng/np':>8}")
     print("-" * 87)
-    top_ms = medians_ms([lambda: explain.top_patches(model, x_test, layer=4, k=9),
-                         lambda: numpy_top_patches(net, x_test)], rounds=4)
+    top_ms = interleaved_ms([lambda: explain.top_patches(model, x_test, layer=4, k=9),
+                             lambda: numpy_top_patches(net, x_test)], rounds=4, repeat=3, warmup=1)
     print(f"{'top-9 patches, 16 filters of conv 2, 10,000 digits':<58} {top_ms[0]:>9.1f} {top_ms[1]:>9.1f} "
           f"{top_ms[0] / top_ms[1]:>8.2f}   (bar: engine under 1000)", flush=True)
 
     def one_at_a_time():
         explain.occlusion_map(model, digit, label, size=5, stride=1, batch_size=1)
 
-    occ_ms = medians_ms([lambda: explain.occlusion_map(model, digit, label, size=5, stride=1),
-                         lambda: numpy_occlusion(net, digit, label), one_at_a_time], rounds=6, repeat=5)
+    occ_ms = interleaved_ms([lambda: explain.occlusion_map(model, digit, label, size=5, stride=1),
+                             lambda: numpy_occlusion(net, digit, label), one_at_a_time], rounds=6, repeat=5)
     print(f"{'occlusion map, 28x28 digit, 5x5 square, stride 1 (576)':<58} {occ_ms[0]:>9.1f} {occ_ms[1]:>9.1f} "
           f"{occ_ms[0] / occ_ms[1]:>8.2f}   (bar: engine under 100)")
     print(f"{'  the same 576 passes one image at a time (engine)':<58} {occ_ms[2]:>9.1f}")
