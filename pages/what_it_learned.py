@@ -115,7 +115,11 @@ def pick_image(choice):
             left.warning(say(err))
             return None
     if st.session_state.source == "mistake":
-        predicted = remember(choice, "predictions", lambda: choice.model.predict(choice.images))
+        try:
+            predicted = remember(choice, "predictions", lambda: choice.model.predict(choice.images))
+        except ValueError as err:
+            st.error(say(err))
+            return None
         wrong = np.flatnonzero(predicted != choice.labels)
         if len(wrong) == 0:
             st.info(f"This network reads all {n:,} {choice.images_name} correctly.")
@@ -140,7 +144,11 @@ def occlusion_view(choice):
     image, label, name = picked
     model, names = choice.model, choice.class_names
     side = min(image.shape[1:])
-    probs = model.predict_proba(image[None])[0]
+    try:
+        probs = model.predict_proba(image[None])[0]
+    except ValueError as err:
+        st.error(say(err))
+        return
     predicted = int(probs.argmax())
     if label is not None and label != predicted:
         st.radio("Explain the probability of", ["true", "predicted"], key="explain", horizontal=True,
@@ -190,9 +198,8 @@ def features_view(choice):
     picked = pick_image(choice)
     point, label = None, ""
     if picked is not None:
-        image, _, name = picked
+        image, _, label = picked
         point = pca.transform(explain.penultimate_features(choice.model, image[None]))[0]
-        label = name
     shown = st.session_state.shown
     views.feature_scatter(coords, choice.labels[:n], choice.class_names, shown, point, label)
     st.caption(f"Each dot is one of the first {shown:,} {choice.images_name}, placed by the {width} features "

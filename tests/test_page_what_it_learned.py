@@ -167,3 +167,12 @@ def test_odd_links_give_a_working_page(link):
     at.query_params.update(link)
     shown(at.run())
     assert at.get("image") or any(getattr(e, "type", "") == "vega_lite_chart" for e in at.main)
+
+
+@pytest.mark.parametrize("view", ["filters", "occlusion", "features"])
+def test_own_images_the_network_cannot_read_are_explained_not_a_traceback(view):
+    own = own_classes()
+    own["own_heldout"] = (own["own_heldout"][0][:, :1], own["own_heldout"][1])  # grey: 1 channel, not 3
+    at = page(view=view, network="own", source="mistake", **own)
+    assert not at.exception
+    assert any("3" in e.value and "channel" in e.value for e in at.error)
