@@ -59,6 +59,8 @@ lint: $(VENV)/.installed-test
 bench: install-test
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) tests/benchmarks/bench_engine.py
+	$(PY) tests/benchmarks/bench_explain.py
+	$(PY) tests/benchmarks/bench_explain_page.py
 	$(PY) tests/benchmarks/bench_accuracy.py
 	$(PY) tests/benchmarks/bench_own_classes.py
 

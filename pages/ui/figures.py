@@ -160,3 +160,33 @@ def with_box(a, rows, cols, colour=(230, 120, 0), width=280):
                np.s_[r0:r1 + 1, c0:c0 + t], np.s_[r0:r1 + 1, c1 - t + 1:c1 + 1]):
         big[sl] = colour
     return big
+
+
+def picture(x, width=None):
+    """An image (H, W) or (C, H, W) with values in [0, 1] as RGB uint8: grey for one channel,
+    colour for three (other channel counts show their mean); enlarged to `width` if given."""
+    x = np.clip(np.nan_to_num(np.asarray(x, dtype=np.float32)), 0, 1)
+    if x.ndim == 3:
+        x = x.transpose(1, 2, 0) if x.shape[0] == 3 else x.mean(axis=0)
+    rgb = (x * 255 + 0.5).astype(np.uint8)
+    rgb = rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)
+    return enlarge(rgb, width) if width else rgb
+
+
+def overlay(x, heat, width=280, vmax=None, ink=0.6):
+    """A signed map (H, W) in the diverging colours with the image x (H, W) or (C, H, W) in [0, 1]
+    drawn over it in shades of grey, so that one sees where on the image the map is large.
+
+    The image's content is what differs from the typical colour of its border (the black
+    background of a digit, the white of a drawing): it darkens the map by up to `ink`. NaN in
+    heat is shown white.
+    """
+    heat = np.asarray(heat, dtype=np.float32)
+    known = np.isfinite(heat)
+    scale = vmax or (float(np.abs(heat[known]).max()) if known.any() else 0.0) or 1.0
+    colours = to_rgb(np.where(known, heat, 0), signed=True, vmax=scale).astype(np.float32)
+    grey = picture(x).astype(np.float32).mean(axis=2) / 255
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    content = np.abs(grey - np.median(border))
+    shade = 1 - ink * content / max(float(content.max()), 1e-6)
+    return enlarge((colours * shade[..., None] + 0.5).astype(np.uint8), width)

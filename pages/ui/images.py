@@ -46,6 +46,12 @@ def _digits():
     return x_test, y_test
 
 
+def test_set():
+    """The 10,000 test digits (10000, 1, 28, 28) float32 in [0, 1] and their labels (10000,),
+    loaded once per server: treat them as read-only."""
+    return _digits()
+
+
 def digit(index):
     """Test digit number `index` (28, 28) and its label."""
     x_test, y_test = _digits()

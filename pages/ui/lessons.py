@@ -57,6 +57,8 @@ LESSONS = [
            "Train a CNN on handwritten digits live and look inside it."),
     Lesson("Train", "pages/draw.py", "Draw a digit", ":material/draw:",
            "Draw a digit and watch every layer of the network respond."),
+    Lesson("Train", "pages/what_it_learned.py", "What the network learned", ":material/visibility:",
+           "A filter's favourite patches, occlusion and saliency maps, and the network's feature space."),
     Lesson("Train", "pages/own_classes.py", "Your own classes", ":material/category:",
            "Make a small data set of your own classes, train a CNN on it, and start from the digit network."),
     Lesson("Train", "pages/compare.py", "Compare runs", ":material/compare:",

@@ -91,8 +91,8 @@ class Setting:
             kw.update(min_value=self.low, max_value=self.high)
             if self.step is not None:
                 kw["step"] = self.step
-        elif self.widget in ("select_slider", "selectbox", "radio"):
-            kw["options"] = list(self.choices)
+        elif self.widget in ("select_slider", "selectbox", "radio") and self.choices is not None:
+            kw["options"] = list(self.choices)  # a page whose options depend on its data passes options=
         elif self.widget in ("text_input", "text_area") and self.max_chars is not None:
             kw["max_chars"] = self.max_chars
         kw.update(overrides)

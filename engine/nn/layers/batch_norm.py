@@ -24,6 +24,7 @@ class _BatchNorm(Elementwise):
     class Cache(NamedTuple):
         xhat: np.ndarray  # the normalised input
         inv_std: np.ndarray  # 1 / sqrt(var + eps), per channel
+        training: bool = True  # whether mean and variance came from the batch (they then depend on x)
 
     def __init__(self, channels, momentum=0.9, eps=1e-5, dtype=np.float32, weights=True):
         super().__init__()
@@ -57,16 +58,18 @@ class _BatchNorm(Elementwise):
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
         inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
         xhat = (x - self._shape(mean, x.ndim)) * self._shape(inv_std, x.ndim)
-        self.cache = self.Cache(xhat, inv_std)
+        self.cache = self.Cache(xhat, inv_std, training)
         return self._shape(self.params["gamma"], x.ndim) * xhat + self._shape(self.params["beta"], x.ndim)
 
     def backward(self, dy):
-        xhat, inv_std = self._need_cache()
+        xhat, inv_std, training = self._need_cache()
         dy = self._gradient(dy, xhat.shape)
         self.grads["gamma"] += (dy * xhat).sum(axis=self.axes)
         self.grads["beta"] += dy.sum(axis=self.axes)
         m = dy.size // dy.shape[1]
         dxhat = dy * self._shape(self.params["gamma"], dy.ndim)
+        if not training:  # the running averages are constants: a fixed scale per channel
+            return dxhat * self._shape(inv_std, dy.ndim)
         # d/dx of (x - mean) / std over the batch: the three terms of the batch-norm gradient.
         return (self._shape(inv_std, dy.ndim) / m) * (
             m * dxhat
