@@ -56,7 +56,8 @@ def max_pool_gradient(rng):
     i, j = int(rng.integers(0, 2)), int(rng.integers(0, 2))
     r, c = int(rows[0, 0, i, j]), int(cols[0, 0, i, j])
     return Question("max-pool gradient",
-                    f"2 x 2 max pooling with stride 2. Which input cell (row,col) receives the gradient of output ({i}, {j})?",
+                    f"2 x 2 max pooling with stride 2. Which input cell (row,col) receives the gradient of "
+                    f"output ({i}, {j})?",
                     f"{r},{c}", f"The window's largest value, {x[r, c]:g}, sits at ({r}, {c}); max pooling sends "
                     "the whole gradient there and nothing to the other three.", grid=x)
 

@@ -51,7 +51,8 @@ def copy_layers(source, target, count=None):
         raise ValueError(f"cannot copy {n} layers with weights: the source has {len(src)} and the target {len(dst)}")
     for i, (a, b) in enumerate(zip(src[:n], dst[:n])):
         if type(a) is not type(b):
-            raise ValueError(f"layer with weights number {i + 1} is a {type(a).__name__} in the source but a {type(b).__name__} "
+            raise ValueError(f"layer with weights number {i + 1} is a {type(a).__name__} in the source "
+                             f"but a {type(b).__name__} "
                              "in the target: only the same kind of layer can be copied")
         for key, value in a.params.items():
             if key not in b.params or b.params[key].shape != value.shape:

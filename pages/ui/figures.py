@@ -131,7 +131,8 @@ def grid_html(a, highlight=(), fmt="{:g}", caption=None, cell=34, outline=(), di
             tds.append(f'<td style="width:{cell}px;min-width:{cell}px;height:{cell}px;background:{bg};color:{fg};'
                        f'border:{border};text-align:center;font-size:13px;padding:0;{opacity}">{text}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    cap = f'<caption style="caption-side:bottom;font-size:12px;color:#555">{html.escape(caption)}</caption>' if caption else ""
+    style = "caption-side:bottom;font-size:12px;color:#555"
+    cap = f'<caption style="{style}">{html.escape(caption)}</caption>' if caption else ""
     table = (f'<table role="img" aria-label="{html.escape(caption or "grid of numbers")}" '
              f'style="border-collapse:collapse;margin:4px 0">{cap}{"".join(rows)}</table>')
     # a row too long for the page scrolls sideways instead of squeezing its numbers together

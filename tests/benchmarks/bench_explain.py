@@ -85,7 +85,7 @@ def numpy_occlusion(net, image, target, size=5, stride=1, fill=0.5):
     tops = np.arange(0, h - size + 1, stride)
     lefts = np.arange(0, w - size + 1, stride)
     batch = np.repeat(image[None], len(tops) * len(lefts), axis=0)
-    for i, (top, left) in enumerate((t, l) for t in tops for l in lefts):
+    for i, (top, left) in enumerate((t, c) for t in tops for c in lefts):
         batch[i, :, top:top + size, left:left + size] = fill
     base = net.probabilities(image[None])[0, target]
     return (base - net.probabilities(batch)[:, target]).reshape(len(tops), len(lefts))

@@ -60,7 +60,8 @@ def main():
         train(warm, start, digits)
     print(f"own classes: 3 classes x 20 drawings, 48 learned from, 12 held out; recipe "
           f"{small_set_config(48)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'set':>4}  {'start':<10} {'held-out accuracy':>18} {'seconds':>8}  bar ({BAR_ACCURACY:.0%} in {BAR_SECONDS:g} s)")
+    bar = f"bar ({BAR_ACCURACY:.0%} in {BAR_SECONDS:g} s)"
+    print(f"{'set':>4}  {'start':<10} {'held-out accuracy':>18} {'seconds':>8}  {bar}")
     for seed in range(args.sets):
         split = shape_set(20, seed=seed).split(0.2, seed=0)
         for start in transfer.STARTS:

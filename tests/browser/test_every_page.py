@@ -6,7 +6,7 @@ from browser_helpers import assert_no_exception, open_page, screenshot
 from pages.ui.lessons import available_lessons
 
 
-@pytest.mark.parametrize("lesson", available_lessons(), ids=lambda l: l.url_path)
+@pytest.mark.parametrize("lesson", available_lessons(), ids=lambda lesson: lesson.url_path)
 def test_page_renders_without_exception(app_server, page, lesson):
     url = app_server if lesson.url_path == "home" else f"{app_server}/{lesson.url_path}"
     open_page(page, url)

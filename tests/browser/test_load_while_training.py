@@ -35,7 +35,8 @@ SHOWN = """() => {
     const state = app && app.getAttribute('data-test-script-state');
     const imgs = Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img'));
     return state === 'notRunning' && document.querySelector('[data-testid="stMain"] h1')
-        && imgs.length >= 2 && imgs.every(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0);
+        && imgs.length >= 2
+        && imgs.every(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0);
 }"""
 
 

@@ -1,7 +1,7 @@
-"""Grid search over learning rate and batch size (engine/lessons/grid_search.py): cells, divergence, refining, the queue."""
+"""Grid search over learning rate and batch size (engine/lessons/grid_search.py): cells, divergence,
+refining."""
 
 import math
-import time
 
 import numpy as np
 import pytest

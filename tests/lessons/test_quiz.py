@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from engine import conv_output_size

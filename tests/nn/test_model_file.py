@@ -103,7 +103,8 @@ def version_as_array():
     return npz(arrays)
 
 
-# The seven files of the issue (the deep JSON twice: too long, and deep within the length), and what the page must say instead of a traceback.
+# Seven crafted files that once got a traceback (the deep JSON twice: too long, and deep within the
+# length), and what the page must say instead.
 ISSUE_FILES = [
     ("corrupt deflate data", corrupt_deflate, "damaged"),
     ("bad CRC", bad_crc, "damaged"),
@@ -133,7 +134,8 @@ def png():
 @pytest.mark.parametrize("content", [b"this is a text file\n", b"", png(), b"\x93NUMPY" + b"\x00" * 200,
                                      b"PK\x03\x04" + b"\x00" * 100], ids=["text", "empty", "png", "npy", "zip head"])
 def test_a_file_that_is_not_a_zip_is_not_a_model_file_and_pickle_is_never_mentioned(content):
-    assert refused(content) == "this is not a ConvLab model file (a .npz saved from the training page or with Sequential.save)"
+    expected = "this is not a ConvLab model file (a .npz saved from the training page or with Sequential.save)"
+    assert refused(content) == expected
 
 
 def zip_of(members):

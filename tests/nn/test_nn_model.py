@@ -96,7 +96,7 @@ def test_save_and_load_give_the_same_predictions(tmp_path):
     model.save(path)
     loaded = nn.Sequential.load(path)
     assert np.array_equal(loaded.forward(x, training=False), model.forward(x, training=False))
-    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     with np.load(path, allow_pickle=False) as data:  # readable without pickle
         assert int(data["format_version"]) == 1
 

@@ -80,7 +80,8 @@ def crafted_files():
 
     return [(what, make()) for what, make, _ in files.ISSUE_FILES] + [
         ("text", b"just some notes\n"), ("png", files.png()),
-        ("dense 20000 x 20000", files.with_architecture([{"type": "Dense", "config": {"n_in": 20000, "n_out": 20000}}])),
+        ("dense 20000 x 20000",
+         files.with_architecture([{"type": "Dense", "config": {"n_in": 20000, "n_out": 20000}}])),
         ("NaN weights", nan_weights(files)),
         ("conv 256 27x27", files.npz(files.arrays_of(nn_big_conv()))),
         ("wrong number of outputs", files.npz(files.arrays_of(nn_three_outputs()))),
@@ -119,7 +120,7 @@ def test_every_crafted_model_file_gets_a_sentence_and_the_session_survives():
         text = shown_text(at)
         for leak in ("Traceback", "/work", "File \"", "allow_pickle", "pickled"):
             assert leak not in text, (what, text)
-        assert "](" not in text, what  # a link in the file stays text: "\\]\\(" 
+        assert "](" not in text, what  # a link in the file stays text: "\\]\\("
         assert "No runs yet" in text, what  # the page went on as before
 
 

@@ -93,7 +93,8 @@ def test_a_transfer_run_on_the_same_split_is_kept_beside_the_scratch_run():
         at.run()
     runs = list(at.session_state["runs"].values())
     assert [r.start for r in runs] == ["from scratch", "from the digit network, frozen"]
-    assert runs[0].evaluation == runs[1].evaluation and "held-out images of circle, triangle, square" in runs[0].evaluation
+    assert runs[0].evaluation == runs[1].evaluation
+    assert "held-out images of circle, triangle, square" in runs[0].evaluation
     assert any("Runs on this same split" in c.value and "frozen" in c.value for c in at.caption)
 
 
@@ -102,7 +103,8 @@ def test_bad_files_are_explained_and_nothing_collected_is_lost():
     before = at.session_state["own_set"].counts()
     bomb = png_header_claiming(20_000, 20_000)
     upload(at, "circle", [("notes.txt", b"not an image", "text/plain"), ("empty.png", b"", "image/png"),
-                          ("huge.png", bomb, "image/png"), ("blank.png", encoded(np.zeros((50, 50), np.uint8)), "image/png"),
+                          ("huge.png", bomb, "image/png"),
+                          ("blank.png", encoded(np.zeros((50, 50), np.uint8)), "image/png"),
                           ("good.png", encoded(drawings(1, seed=9)[0][1]), "image/png")])
     assert not at.exception
     errors = " ".join(e.value for e in at.error)

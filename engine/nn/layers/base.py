@@ -162,7 +162,8 @@ class Module:
         that shape) as the layer's own, with zero gradients: for a model read from a file."""
         for given, shapes in ((params, self.param_shapes()), (buffers, self.buffer_shapes())):
             if {k: v.shape for k, v in given.items()} != shapes:
-                raise ValueError(f"{self.name} needs the arrays {shapes}, not {shown({k: v.shape for k, v in given.items()})}")
+                got = shown({k: v.shape for k, v in given.items()})
+                raise ValueError(f"{self.name} needs the arrays {shapes}, not {got}")
         self.weightless = False
         self._new_weights(True, lambda: dict(params), lambda: dict(buffers))
 

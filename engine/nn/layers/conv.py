@@ -124,7 +124,8 @@ class Conv2D(Module):
     def to_pytorch(self, in_shape):
         self.output_shape(in_shape)
         top, bottom, left, right = self._pads(in_shape[1], in_shape[2])
-        conv = f"nn.Conv2d({whole(self.in_ch)}, {whole(self.out_ch)}, {whole(self.size)}, stride={number(self.stride)}, "
+        conv = (f"nn.Conv2d({whole(self.in_ch)}, {whole(self.out_ch)}, {whole(self.size)}, "
+                f"stride={number(self.stride)}, ")
         weights = (("weight", "param.w", ""), ("bias", "param.b", ""))
         if self.padding == "same" and self.stride == 1:  # PyTorch's 'same' also puts the odd row after
             return TorchCode(conv + f"padding={word(self.padding, PADDING_WORDS)})", weights)

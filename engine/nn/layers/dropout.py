@@ -28,7 +28,8 @@ class Dropout(Elementwise):
             return x
         x = np.ascontiguousarray(x)
         out, mask = np.empty_like(x), np.empty_like(x)
-        forward = dropout_kernels.dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.dropout_forward
+        big = x.size >= dropout_kernels.PARALLEL_FROM
+        forward = dropout_kernels.dropout_forward_parallel if big else dropout_kernels.dropout_forward
         forward(x.reshape(-1), *self.new_mask_key(), out.reshape(-1), mask.reshape(-1))
         self.cache = mask
         return out
