@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages.server.session import class_session
 from pages.ui.lessons import app_navigation, available_lessons
 
 st.set_page_config(page_title="ConvLab", page_icon="🧮", layout="wide")
@@ -13,4 +14,6 @@ for lesson in available_lessons():
     sections.setdefault(lesson.section, []).append(page)
 
 with app_navigation():
-    st.navigation(sections).run()
+    page = st.navigation(sections)
+    class_session(page)  # a student's page activity and the teacher's banner
+    page.run()

@@ -5,6 +5,7 @@ import re
 import streamlit as st
 
 from engine.quiz import MAKERS, make_question
+from pages.server.session import record_answer
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
 from pages.ui.lessons import run_inside_app
@@ -44,6 +45,7 @@ if c1.button("Check", type="primary", disabled=not reply.strip()):
         st.session_state.score[0] += int(right)
         st.session_state.score[1] += 1
         st.session_state[checked_key] = "right" if right else "wrong"
+        record_answer(q.kind, st.session_state.seed, reply, right)
 if st.session_state.get(checked_key) == "right":
     st.success(f"Right. {q.explanation}")
 elif st.session_state.get(checked_key) == "wrong":

@@ -9,6 +9,7 @@ import streamlit as st
 
 from engine import datasets, metrics, nn
 from engine.training import SERVER_QUEUE, TrainingConfig, TrainingRun, build_model
+from pages.server.session import record_run
 from pages.ui import params
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
@@ -176,6 +177,7 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
         name = f"run {len(runs) + 1}: {run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}"
         runs[name] = {"id": key, "config": run.config, "progress": run.snapshot(), "model": run.model,
                       "probs": probs, "accuracy": float((pred == y_test).mean())}
+        record_run(run, DEFAULTS, runs[name]["accuracy"])
     st.caption("This run is kept for the Compare runs page.")
 
 params.publish(list(DEFAULTS))
