@@ -130,9 +130,9 @@ def class_session(page):
         class_ended_note()
     if who is None:
         return
-    st.session_state[PAGE] = page.url_path
+    st.session_state[PAGE] = page.url_path or "home"  # the default page's path is ""
     with guarded():
-        if not _still_here(who, page.url_path):
+        if not _still_here(who, st.session_state[PAGE]):
             _class_over()
             class_ended_note()
             return
