@@ -299,7 +299,8 @@ class WsSession:
     async def _get(self, path):
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n".encode())
+            extra = "".join(f"{k}: {v}\r\n" for k, v in (self.headers or {}).items())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}Connection: close\r\n\r\n".encode())
             await writer.drain()
             data = await asyncio.wait_for(reader.read(), self.timeout)
         finally:
