@@ -33,7 +33,7 @@ def start_or_open():
             try:
                 session.create_class(name, int(size))
             except (ClassError, session.StoreUnavailable) as err:
-                st.error(str(err))
+                st.error(plain(err))
             else:
                 st.rerun()
     with right:
@@ -44,7 +44,7 @@ def start_or_open():
             try:
                 session.open_board(code, key)
             except (ClassError, session.StoreUnavailable) as err:
-                st.error(str(err))
+                st.error(plain(err))
             else:
                 st.rerun()
 

@@ -50,6 +50,16 @@ def store():
 
 
 @contextmanager
+def _database():
+    """A database error inside becomes StoreUnavailable, which the pages show as a sentence."""
+    try:
+        yield
+    except SQLAlchemyError as err:
+        log.error("class database error: %s", err)
+        raise StoreUnavailable("The class database did not answer.") from err
+
+
+@contextmanager
 def guarded(what="your work is not being recorded"):
     """Run store calls; a database error becomes one warning on the page, never a traceback."""
     try:
@@ -67,8 +77,9 @@ def current_member():
 
 
 def join_class(code, name):
-    """Join a class from this tab; raises ClassError with a sentence."""
-    who = classroom.join(store(), code, name)
+    """Join a class from this tab; raises ClassError or StoreUnavailable with a sentence."""
+    with _database():
+        who = classroom.join(store(), code, name)
     st.session_state[MEMBER] = who
     st.session_state.pop(SEEN, None)
     st.query_params["student"] = who.token
@@ -192,15 +203,17 @@ def record_run(run, defaults, accuracy):
 
 # ---------------------------------------------------------------------- the teacher's side
 def create_class(name, size):
-    made = classroom.create_class(store(), name, size)
+    with _database():
+        made = classroom.create_class(store(), name, size)
     st.session_state[BOARD] = made.id
     st.session_state[NEW_KEY] = (made.id, made.key)
     return made
 
 
 def open_board(code, key):
-    """Open a class's board in this tab with its teacher key; raises ClassError."""
-    cls = classroom.open_board(store(), code, key)
+    """Open a class's board in this tab with its teacher key; raises ClassError or StoreUnavailable."""
+    with _database():
+        cls = classroom.open_board(store(), code, key)
     st.session_state[BOARD] = cls["id"]
     return cls
 

@@ -45,6 +45,8 @@ def join_box():
             line += (f" Recorded for you so far: {record['answered']} answers ({record['right']} right), "
                      f"{record['runs']} finished training runs.")
         st.success(line)
+        st.caption("This tab's address now carries your place in the class (its student=… part): "
+                   "to share a page with someone, leave that part out.")
         st.button("Leave the class", on_click=session.leave_class)
         return
     with st.expander("In a class? Join it with your teacher's code", expanded=bool(st.query_params.get("join"))):
@@ -55,7 +57,7 @@ def join_box():
             try:
                 session.join_class(code, name)
             except ClassError as err:
-                st.error(str(err))
+                st.error(plain(err))
             except session.StoreUnavailable as err:
                 st.error(f"{err} Joining a class does not work on this server now.")
             else:
@@ -86,7 +88,7 @@ def teacher_banner(cls, href, put_away):
 
 # ---------------------------------------------------------------------- the teacher
 def board_header(board):
-    st.subheader(f"{board.name}")
+    st.subheader(plain(board.name))
     st.markdown(f"Students join on the Welcome page with the code **{show_code(board.code)}** and a name.")
 
 

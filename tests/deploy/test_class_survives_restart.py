@@ -18,7 +18,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "loadtest"))
 
-from ws_loadtest import WsResults, WsSession, join_class, quiz_session  # noqa: E402
+from ws_loadtest import WsResults, WsSession, join_class, open_board, quiz_session  # noqa: E402
 
 from browser_helpers import free_port, start_server, stop_server  # noqa: E402
 from pages.server import classroom  # noqa: E402
@@ -68,12 +68,7 @@ async def class_until_killed(port, server, code, res):
 async def board_figures(port, code, key):
     s = WsSession(port, "teacher", WsResults(), timeout=60)
     try:
-        await s.open("teacher")
-        s.type_text("Class code", code)
-        s.type_text("Teacher key", key)
-        await s.rerun_and_wait()
-        _, run = await s.click("Open the board")
-        return run.metrics
+        return (await open_board(s, code, key)).metrics
     finally:
         await s.close()
 

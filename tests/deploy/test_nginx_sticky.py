@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "tests" / "loadtest"))
 
 from browser_helpers import CHROMIUM, free_port, start_server, stop_server  # noqa: E402
-from ws_loadtest import WsResults, WsSession, join_class  # noqa: E402
+from ws_loadtest import WsResults, WsSession, join_class, open_board  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 
@@ -266,12 +266,7 @@ def test_one_class_board_sees_the_students_of_both_processes(cluster):
         for cookie in cookies.values():  # the teacher's board on either process
             teacher = WsSession(cluster["port"], "teacher", res, timeout=60,
                                 headers={"Cookie": f"convlab_backend={cookie}"})
-            await teacher.open("teacher")
-            teacher.type_text("Class code", made.code)
-            teacher.type_text("Teacher key", made.key)
-            await teacher.rerun_and_wait()
-            _, run = await teacher.click("Open the board")
-            boards.append(run.metrics)
+            boards.append((await open_board(teacher, made.code, made.key)).metrics)
             await teacher.close()
         for s in students:
             await s.close()

@@ -525,17 +525,23 @@ async def quiz_session(port, who, res, stop, rng, sem, think, timeout, joining):
         await s.close()
 
 
+async def open_board(s, code, key):
+    """Open the teacher page and its class board with the code and the key; returns that run."""
+    await s.open("teacher")
+    s.type_text("Class code", code)
+    s.type_text("Teacher key", key)
+    await s.rerun_and_wait()
+    _, run = await s.click("Open the board")
+    if "Students" not in run.metrics:
+        raise RuntimeError(f"the board did not open: {run.error_alerts}")
+    return run
+
+
 async def teacher_session(port, res, stop, code, key, push_after, push_link, timeout):
     """The teacher's board, open all along (its fragment refreshes by itself); sends the class a link once."""
     s = WsSession(port, "teacher", res, timeout)
     try:
-        await s.open("teacher")
-        s.type_text("Class code", code)
-        s.type_text("Teacher key", key)
-        await s.rerun_and_wait()
-        _, run = await s.click("Open the board")
-        if "Students" not in run.metrics:
-            raise RuntimeError(f"the board did not open: {run.error_alerts}")
+        await open_board(s, code, key)
         t0, pushed = time.perf_counter(), False
         while not stop.is_set():
             await asyncio.sleep(0.25)
