@@ -196,3 +196,26 @@ def test_a_database_that_does_not_answer_never_breaks_a_page(monkeypatch):
     teacher.text_input(key="class_name").input("Period 3").run()
     teacher.button[0].click().run()
     assert not teacher.exception and "cannot be opened" in teacher.error[0].value
+
+
+def finish_a_run(state):
+    from types import SimpleNamespace
+
+    from engine.training import TrainingConfig
+    from pages.server.session import class_session, record_run
+
+    class_session(SimpleNamespace(url_path="train"))
+    progress = SimpleNamespace(state=state, elapsed=12.5)
+    run = SimpleNamespace(config=TrainingConfig(lr=0.01, epochs=2, train_size=10000), snapshot=lambda: progress)
+    record_run(run, {"lr": 1e-3, "epochs": 1, "train_size": 10000, "batch_size": 64}, 0.975)
+
+
+def test_the_training_page_records_finished_runs_with_the_settings_changed(store, made):
+    who = classroom.join(store, made.code, "Ana")
+    for state in ("finished", "stopped", "failed"):
+        at = AppTest.from_function(finish_a_run, args=(state,), default_timeout=30)
+        at.query_params["student"] = who.token
+        at.run()
+        assert not at.exception
+    runs = load_board(store, made.id, time.time()).runs
+    assert [(r.name, r.accuracy, r.settings, r.seconds) for r in runs] == [("Ana", 0.975, {"lr": 0.01, "epochs": 2}, 12.5)]

@@ -116,25 +116,27 @@ def _restore():
     return who
 
 
-def _still_here(who, page, force=False):
+def _still_here(who, page):
     """Tell the store the student is on `page` (at most every ACTIVE_EVERY s); False once their class is gone."""
     last_page, last_time = st.session_state.get(SEEN, (None, 0.0))
     now = time.time()
-    if not force and page == last_page and now - last_time < ACTIVE_EVERY:
+    if page == last_page and now - last_time < ACTIVE_EVERY:
         return True
     st.session_state[SEEN] = (page, now)
     return store().seen(who.student_id, page, now)
 
 
 def _class_over():
+    """The teacher ended the class: forget it, and say so at the top of the next run."""
     st.session_state.pop(MEMBER, None)
     st.query_params.pop("student", None)
     st.session_state["_class_ended_note"] = True
+    st.rerun(scope="app")
 
 
 def class_session(page):
     """app.py's hook: activity, the class line in the sidebar and the teacher's banner."""
-    from pages.ui.classroom import class_ended_note, sidebar_line
+    from pages.ui.classroom import class_ended_note, sidebar_line  # (that module imports this one)
 
     who = _restore()
     if st.session_state.pop("_class_ended_note", False):
@@ -145,8 +147,6 @@ def class_session(page):
     with guarded():
         if not _still_here(who, st.session_state[PAGE]):
             _class_over()
-            class_ended_note()
-            return
     sidebar_line(who, leave_class)
     st.fragment(run_every=BANNER_SECONDS)(_banner)()
 
@@ -161,7 +161,6 @@ def _banner():
         cls = store().class_by_id(who.class_id)
         if cls is None or not _still_here(who, st.session_state.get(PAGE, "")):
             _class_over()
-            st.rerun(scope="app")
         if cls["push_link"] and cls["push_id"] != st.session_state.get(DISMISSED):
             teacher_banner(cls, links.student_link(cls["push_link"], who.token, cls["push_id"]), _put_away)
 
