@@ -18,7 +18,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "loadtest"))
 
-from ws_loadtest import WsResults, WsSession, join_class, open_board, quiz_session  # noqa: E402
+from ws_loadtest import WsResults, WsSession, join_class, open_board, quiz_session, run_apart  # noqa: E402
 
 from browser_helpers import free_port, start_server, stop_server  # noqa: E402
 from pages.server import classroom  # noqa: E402
@@ -82,7 +82,7 @@ def test_every_confirmed_answer_and_finished_run_is_on_the_board_after_a_kill(tm
     port = int(server.args[server.args.index("--server.port") + 1])
     res = WsResults()
     try:
-        checked, finished = asyncio.run(class_until_killed(port, server, made.code, res))
+        checked, finished = run_apart(class_until_killed(port, server, made.code, res))
     finally:
         stop_server(server)
     assert finished == 1 and len(checked) >= 8
@@ -90,7 +90,7 @@ def test_every_confirmed_answer_and_finished_run_is_on_the_board_after_a_kill(tm
     again = start_server(free_port(), env=env)
     try:
         port = int(again.args[again.args.index("--server.port") + 1])
-        shown = asyncio.run(board_figures(port, made.code, made.key))
+        shown = run_apart(board_figures(port, made.code, made.key))
     finally:
         stop_server(again)
     with store.read() as conn:

@@ -11,7 +11,6 @@ logs and temp files in a temporary folder) from tests/deploy/nginx.conf.template
   PostgreSQL is not installed), and one class board sees the students of both.
 """
 
-import asyncio
 import base64
 import http.cookiejar
 import json
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT / "tests" / "loadtest"))
 
 from browser_helpers import CHROMIUM, free_port, start_server, stop_server  # noqa: E402
-from ws_loadtest import WsResults, WsSession, join_class, open_board  # noqa: E402
+from ws_loadtest import WsResults, WsSession, join_class, open_board, run_apart  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 
@@ -272,7 +271,7 @@ def test_one_class_board_sees_the_students_of_both_processes(cluster):
             await s.close()
         return boards
 
-    boards = asyncio.run(class_on_both())
+    boards = run_apart(class_on_both())
     assert not res.errors, res.errors
     for metrics in boards:
         assert (metrics["Students"], metrics["Here now"]) == ("2 of 100", "2"), metrics

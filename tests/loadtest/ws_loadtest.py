@@ -23,6 +23,7 @@ tests/loadtest/ws_results.md (or --out).
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import platform
@@ -338,6 +339,13 @@ class WsSession:
         _, run = await self.rerun_and_wait(page_name=name)
         await self.fetch_images(run, None)
         return time.perf_counter() - t0
+
+
+def run_apart(coro):
+    """asyncio.run(coro) in a thread of its own: a test process may already run an event loop
+    (Playwright's sync API keeps one in the main thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def slider_state(slider, index):
