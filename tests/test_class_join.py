@@ -80,6 +80,16 @@ def test_a_student_joins_with_the_code_and_a_name_and_the_address_remembers_it(s
     assert classroom.member(store, token) is None
 
 
+def test_the_teachers_join_link_fills_in_the_code(store, made):
+    at = AppTest.from_function(home_in_class, default_timeout=30)
+    at.query_params["join"] = made.code
+    at.run()
+    assert at.text_input(key="join_code").value == made.code
+    at.text_input(key="join_name").input("Ana").run()
+    at.button[0].click().run()
+    assert "as **Ana**" in at.success[0].value
+
+
 def test_bad_codes_taken_names_and_a_full_class_get_a_sentence(store, made):
     at = join_with("NOPE", "Ana")
     assert "8 letters and digits" in at.error[0].value.replace("\\", "")

@@ -49,7 +49,10 @@ def join_box():
                    "to share a page with someone, leave that part out.")
         st.button("Leave the class", on_click=session.leave_class)
         return
-    with st.expander("In a class? Join it with your teacher's code", expanded=bool(st.query_params.get("join"))):
+    invited = st.query_params.get("join", "")[:12]  # the teacher's link "…/?join=7K2Q-M9XD" fills in the code
+    if invited:
+        st.session_state.setdefault("join_code", invited)
+    with st.expander("In a class? Join it with your teacher's code", expanded=bool(invited)):
         a, b, c = st.columns([2, 3, 1], vertical_alignment="bottom")
         code = a.text_input("Class code", max_chars=12, placeholder="7K2Q-M9XD", key="join_code")
         name = b.text_input("Your name, as the teacher will see it", max_chars=60, key="join_name")
@@ -89,7 +92,8 @@ def teacher_banner(cls, href, put_away):
 # ---------------------------------------------------------------------- the teacher
 def board_header(board):
     st.subheader(plain(board.name))
-    st.markdown(f"Students join on the Welcome page with the code **{show_code(board.code)}** and a name.")
+    st.markdown(f"Students join on the Welcome page with the code **{show_code(board.code)}** and a name "
+                f"(or open the Welcome page's address with `?join={show_code(board.code)}` at the end).")
 
 
 def board_figures(board, now):
