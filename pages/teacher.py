@@ -117,14 +117,15 @@ class_id = session.board_class()
 if class_id is None:
     start_or_open()
 else:
-    board = None
+    board, answered = None, False
     with session.guarded("the board cannot be shown"):
         board = boards.load_board(session.store(), class_id, time.time())
-    if board is None:
+        answered = True
+    if answered and board is None:
         session.close_board()
         st.info("That class has ended.")
         start_or_open()
-    else:
+    elif board is not None:
         st.session_state.code = show_code(board.code)
         board_header(board)
         new_key_note(board.id)
