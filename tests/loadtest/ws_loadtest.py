@@ -747,17 +747,21 @@ def summary(res, args, server_start_s):
     }
 
 
-def table(s):
+def table(s, when=None):
     lat, srv, frag = s["latency"], s["server_latency"], s["fragment_latency"]
+    answering = s.get("answerers", 0)
+    in_class = (f"{answering} answering check-yourself questions; " if s.get("classroom") else "")
     lines = [
-        f"# ConvLab websocket load test ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        f"# ConvLab websocket load test ({when or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
-        f"{s['sessions']} websocket sessions on one server ({s['sessions'] - s['trainers']} moving sliders on "
-        f"{', '.join(s['lesson_pages'])}; {s['trainers']} training on {s['train_size']:,} digits x "
+        f"{s['sessions']} websocket sessions on one server ({s['sessions'] - s['trainers'] - answering} moving "
+        f"sliders on {', '.join(s['lesson_pages'])}; {in_class}{s['trainers']} training on {s['train_size']:,} digits x "
         f"{s['epochs']} epoch(s)), a slider move every {s['think_s']} s per learner, {s['duration_s']} s, "
         f"on {os.cpu_count()} cores ({platform.machine()}); the clients speak Streamlit's websocket "
         f"protocol from one Python process on the same machine (no browsers); load average at the end "
-        f"{s['load_average_at_end'][0]:.1f} (1 min).",
+        f"{s['load_average_at_end'][0]:.1f} (1 min)."
+        + (" All of them are students of one class, joined on the home page, and a teacher's session has the "
+           "class board open all along." if s.get("classroom") else ""),
         "",
         "| measure | value |",
         "|---|---|",
