@@ -669,7 +669,7 @@ async def drive(port, server_pid, args, res, klass=None):
     ]
     lesson_tasks += [
         asyncio.create_task(quiz_session(port, f"answerer {i + 1}", res, stop, random.Random(rng.random()), sem,
-                                         think, args.timeout, joining[n_lessons + i]))
+                                         tuple(args.answer_think), args.timeout, joining[n_lessons + i]))
         for i in range(n_quiz)
     ]
     train_tasks = [
@@ -824,6 +824,8 @@ def parse_args(argv=None):
     ap.add_argument("--classroom", action="store_true",
                     help="every session joins one class from the home page; a teacher's board is open all along")
     ap.add_argument("--answerers", type=int, default=10, help="in a class: sessions answering check-yourself questions")
+    ap.add_argument("--answer-think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"),
+                    help="in a class: seconds a student works on a question before answering (default 5 15)")
     return ap.parse_args(argv)
 
 
