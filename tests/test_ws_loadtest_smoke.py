@@ -45,7 +45,8 @@ def test_a_small_class_joins_answers_trains_and_is_all_on_the_board(tmp_path):
     out = tmp_path / "class.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "loadtest" / "ws_loadtest.py"), "--classroom", "--sessions", "4",
-         "--trainers", "1", "--answerers", "1", "--train-size", "1000", "--pages", "stride_padding",
+         "--trainers", "1", "--answerers", "1", "--answer-think", "0.5", "1", "--train-size", "1000",
+         "--pages", "stride_padding",
          "--min-seconds", "12", "--max-seconds", "60", "--out", "", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
