@@ -3,7 +3,8 @@
 #   make test   install what the tests need (Debian's chromium included), lint, and run every test
 #   make test-fast         the quick part only: no browser, no fresh processes, no long runs
 #   make bench  benchmark the engine against NumPy and PyTorch CPU
-#   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol
+#   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol,
+#                          then a class of 60 (6 training) with the teacher's board open
 #   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
 
 PYTHON ?= python3.11
@@ -35,12 +36,13 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test system-packages
 
 # Browser tests drive Debian's Chromium (Playwright never downloads a browser of its own);
-# the multi-server test puts nginx in front of two app processes.
+# the multi-server test puts nginx in front of two app processes; the class store's tests start
+# a PostgreSQL server of their own from Debian's binaries.
 system-packages:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ] || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx-light postgresql >/dev/null; \
 	fi
 
 run: install
@@ -67,6 +69,8 @@ bench: install-test
 # The trainers get 3 epochs of all 60,000 digits so that they train for the whole test.
 loadtest: install-test
 	$(PY) tests/loadtest/ws_loadtest.py --sessions 30 --trainers 4 --train-size 60000 --epochs 3 --max-seconds 300
+	$(PY) tests/loadtest/ws_loadtest.py --classroom --sessions 60 --trainers 6 --answerers 12 --train-size 60000 \
+	  --epochs 3 --min-seconds 90 --max-seconds 300 --out tests/loadtest/class_results.md
 
 loadtest-browser: install-test
 	$(PY) tests/loadtest/loadtest.py

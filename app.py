@@ -3,6 +3,7 @@
 import streamlit as st
 
 import engine
+from pages.server.session import class_session
 from pages.ui.lessons import app_navigation, available_lessons, open_entry_lesson
 
 engine.configure()  # one BLAS thread beside Numba's, kept memory, the widest vectors
@@ -18,4 +19,5 @@ for lesson in available_lessons():
 with app_navigation():
     current = st.navigation(sections)
     open_entry_lesson(by_path)
+    class_session(current)  # a student's page activity and the teacher's banner
     current.run()

@@ -5,6 +5,7 @@ import re
 import streamlit as st
 
 from engine.lessons.quiz import MAKERS, make_question
+from pages.server.session import record_answer
 from pages.ui import params
 from pages.ui.figures import grid_html, operator, side_by_side
 from pages.ui.lessons import run_inside_app
@@ -15,11 +16,14 @@ st.markdown("Work the answer out first, type it, then check. A new question is m
             "settings each time; your score is kept while this tab is open.")
 
 KINDS = list(MAKERS)
-params.restore({"kind": KINDS[0], "seed": 1}, choices={"kind": KINDS}, bounds={"seed": (0, 10**6)},
-               page="check_yourself")
+SETTINGS = params.Settings("check_yourself", {
+    "kind": params.Setting(KINDS[0], "Kind of question", "selectbox", choices=KINDS),
+    "seed": params.Setting(1, "Question number", "number_input", low=0, high=10**6),
+})
+SETTINGS.restore()
 st.session_state.setdefault("score", [0, 0])
 
-st.selectbox("Kind of question", KINDS, key="kind")
+SETTINGS.widget("kind")
 q = make_question(st.session_state.kind, st.session_state.seed)
 st.markdown(f"**{q.text}**")
 if q.grid is not None and q.kernel is not None:
@@ -44,6 +48,7 @@ if c1.button("Check", type="primary", disabled=not reply.strip()):
         st.session_state.score[0] += int(right)
         st.session_state.score[1] += 1
         st.session_state[checked_key] = "right" if right else "wrong"
+        record_answer(q.kind, st.session_state.seed, reply, right)
 if st.session_state.get(checked_key) == "right":
     st.success(f"Right. {q.explanation}")
 elif st.session_state.get(checked_key) == "wrong":
@@ -55,4 +60,4 @@ if c2.button("Next question"):
 right, asked = st.session_state.score
 st.metric("Score", f"{right} of {asked}")
 
-params.publish(["kind", "seed"])
+SETTINGS.publish()

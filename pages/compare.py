@@ -2,16 +2,16 @@
 
 import io
 import logging
-import os
-import re
 
 import pandas as pd
 import streamlit as st
 
 from engine import datasets, metrics, nn
 from engine.export import to_keras, to_pytorch
+from pages.server.limits import model_limits
 from pages.ui.graphs import line_chart
 from pages.ui.lessons import run_inside_app
+from pages.ui.text import as_text
 from pages.ui.runs import digit_run, keep, session_runs
 from pages.ui.training_views import confusion, early_stop_mark
 
@@ -35,26 +35,6 @@ log = logging.getLogger(__name__)
 DIGIT = (1, 28, 28)  # one test digit, as the loaded model must take it
 
 
-def model_limits():
-    """The teacher's limits for uploaded models (environment variables; the README lists them)."""
-    def setting(name, default):
-        try:
-            return max(int(os.environ.get(name, "")), 1)
-        except ValueError:
-            return default
-
-    d = nn.ModelLimits()
-    return nn.ModelLimits(max_params=setting("CONVLAB_MAX_MODEL_PARAMS", d.max_params),
-                          max_layers=setting("CONVLAB_MAX_MODEL_LAYERS", d.max_layers),
-                          max_multiply_adds=setting("CONVLAB_MAX_MODEL_MULTIPLY_ADDS", d.max_multiply_adds),
-                          max_activations=setting("CONVLAB_MAX_MODEL_ACTIVATIONS", d.max_activations))
-
-
-def plain(text):
-    """text shown as it is: a file's contents must not turn into links or formatting."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$:-])", r"\\\1", text)
-
-
 with st.expander("Load a saved model (.npz)"):
     upload = st.file_uploader("A model saved from the training page", type=None, key="model_upload")
     if upload is not None and upload.file_id != st.session_state.get("loaded_file"):
@@ -67,14 +47,14 @@ with st.expander("Load a saved model (.npz)"):
             x_test, y_test = test_digits()
             probs = model.predict_proba(x_test)
         except ValueError as err:
-            st.error(f"This file could not be loaded: {plain(str(err))}.")
+            st.error(f"This file could not be loaded: {as_text(str(err))}.")
         except Exception:  # noqa: BLE001  a bug of ours: the details go to the server's log, never the page
             log.exception("loading the uploaded model %r failed", upload.name)
             st.error("This file could not be loaded: something went wrong on the server while reading it.")
         else:
             st.session_state.loaded_file = upload.file_id
             keep(digit_run(f"loaded: {upload.name}", None, None, model, probs, y_test, key=upload.file_id))
-            st.success(f"Loaded {plain(upload.name)}.")
+            st.success(f"Loaded {as_text(upload.name)}.")
 
 if not runs:
     st.info("No runs yet: train a network on the training page (a small training set is quick), then "

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages.ui.classroom import join_box
 from pages.ui.lessons import available_lessons, run_inside_app
 
 run_inside_app()
@@ -11,6 +12,7 @@ st.markdown(
     "Start with one kernel sliding along a signal, end with a network you trained yourself "
     "reading the digits you draw. Every number on every page is computed live from your settings."
 )
+join_box()
 
 section = None
 for lesson in available_lessons():

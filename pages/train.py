@@ -10,6 +10,7 @@ from engine import datasets, metrics
 from engine.nn.recipe import TrainingConfig, build_model
 from pages.server.jobs import TrainingRun
 from pages.server.run_queue import SERVER_QUEUE
+from pages.server.session import record_run
 from pages.ui import messages, params, runs
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status
@@ -167,8 +168,10 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
     run.model.save(buf)
     st.download_button("Download the trained model (.npz)", buf.getvalue(), "convlab_digits.npz")
     st.session_state.trained_model = run.model
-    name = runs.next_name(f"{run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}")
-    runs.keep(runs.digit_run(name, run.config, run.snapshot(), run.model, probs, y_test, key=key))
+    if key not in {kept.key for kept in runs.session_runs().values()}:  # a run finished just now
+        name = runs.next_name(f"{run.config.optimizer}, lr {run.config.lr:g}, batch {run.config.batch_size}")
+        runs.keep(runs.digit_run(name, run.config, run.snapshot(), run.model, probs, y_test, key=key))
+        record_run(run, SETTINGS.defaults(), float((pred == y_test).mean()))
     st.caption("This run is kept for the Compare runs page.")
 
 SETTINGS.publish()

@@ -11,10 +11,20 @@
                                 once, for a learner's own classes (default 20)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
+
+and for model files uploaded on the compare page (model_limits(); the defaults take the largest
+network the training page builds):
+
+    CONVLAB_MAX_MODEL_PARAMS          parameters (default 4,000,000)
+    CONVLAB_MAX_MODEL_LAYERS          layers (default 32)
+    CONVLAB_MAX_MODEL_MULTIPLY_ADDS   multiply-adds for one digit (default 16,000,000)
+    CONVLAB_MAX_MODEL_ACTIVATIONS     values all layers output for one digit (default 200,000)
 """
 
 import os
 from dataclasses import dataclass
+
+from engine import nn
 
 
 def _int_from_env(name, default, minimum=1):
@@ -50,3 +60,12 @@ def current_limits():
         max_examples=_int_from_env("CONVLAB_MAX_EXAMPLES", 1000),
         max_dataset_mb=_int_from_env("CONVLAB_MAX_DATASET_MB", 20),
     )
+
+
+def model_limits():
+    """The limits an uploaded model file is checked against (engine.nn.ModelLimits)."""
+    d = nn.ModelLimits()
+    return nn.ModelLimits(max_params=_int_from_env("CONVLAB_MAX_MODEL_PARAMS", d.max_params),
+                          max_layers=_int_from_env("CONVLAB_MAX_MODEL_LAYERS", d.max_layers),
+                          max_multiply_adds=_int_from_env("CONVLAB_MAX_MODEL_MULTIPLY_ADDS", d.max_multiply_adds),
+                          max_activations=_int_from_env("CONVLAB_MAX_MODEL_ACTIVATIONS", d.max_activations))

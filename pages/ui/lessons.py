@@ -67,6 +67,8 @@ LESSONS = [
            "Try every learning rate and batch size on a small grid, then refine around the best."),
     Lesson("Practice", "pages/check_yourself.py", "Check yourself", ":material/quiz:",
            "Predict the answer, then reveal it: questions made from your own settings."),
+    Lesson("Teach", "pages/teacher.py", "Teacher", ":material/school:",
+           "Start a class: see who is on which page, how the questions went, whose run did best."),
 ]
 
 

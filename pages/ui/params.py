@@ -141,14 +141,6 @@ class Settings:
         publish(keys if keys is not None else list(self.settings))
 
 
-def restore(defaults, choices=None, bounds=None, page=None):
-    """restore() for a page without a Settings table: {key: default}, {key: choices}, {key: (low, high)}."""
-    choices, bounds = choices or {}, bounds or {}
-    table = {k: Setting(d, k, "text_input", low=bounds.get(k, (None, None))[0], high=bounds.get(k, (None, None))[1],
-                        choices=choices.get(k)) for k, d in defaults.items()}
-    Settings(page or ",".join(sorted(defaults)), table).restore()
-
-
 def publish(keys):
     """Mirror the current values of these session settings into the URL's query string."""
     for key in keys:

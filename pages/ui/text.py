@@ -2,10 +2,10 @@
 
 import re
 
-_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$:=\"'&])")
 
 
 def as_text(text):
-    """Text that st.markdown shows exactly as typed: every punctuation mark escaped, so that
-    '**x**', ':red[x]' and '<b>' stay as they are."""
-    return _PUNCTUATION.sub(r"\\\1", str(text)).replace("\n", " ")
+    """Text that st.markdown shows exactly as typed: every punctuation mark escaped and '<' as an
+    entity, so that '**x**', ':red[x]' and '<script>' stay as they are."""
+    return _PUNCTUATION.sub(r"\\\1", str(text)).replace("<", "&lt;").replace("\n", " ")

@@ -6,7 +6,9 @@ logs and temp files in a temporary folder) from tests/deploy/nginx.conf.template
 - many fresh clients (each with its own cookie jar) land on both processes;
 - each client stays on the process it started on, for pages, health checks and the websocket
   handshake at /_stcore/stream;
-- a real browser session through nginx runs a lesson and answers a slider on either process.
+- a real browser session through nginx runs a lesson and answers a slider on either process;
+- both processes keep their class in one PostgreSQL database (SQLite in WAL mode where
+  PostgreSQL is not installed), and one class board sees the students of both.
 """
 
 import base64
@@ -27,7 +29,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
+sys.path.insert(0, str(ROOT / "tests" / "loadtest"))
+
 from browser_helpers import CHROMIUM, free_port, start_server, stop_server  # noqa: E402
+from ws_loadtest import WsResults, WsSession, join_class, open_board, run_apart  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 
@@ -58,7 +63,16 @@ def wait_for_port(port, proc, timeout=20):
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def class_database(request, tmp_path_factory):
+    """The database both app processes share: PostgreSQL, as for servers on several machines."""
+    try:
+        return request.getfixturevalue("postgres_server").new_database()
+    except pytest.skip.Exception:
+        return f"sqlite:///{tmp_path_factory.mktemp('classes')}/classes.db"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, class_database):
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (make test installs Debian's nginx-light)")
     prefix = tmp_path_factory.mktemp("nginx")
@@ -69,7 +83,7 @@ def cluster(tmp_path_factory):
     nginx = None
     try:
         for port in ports:
-            servers.append(start_server(port))
+            servers.append(start_server(port, env={"CONVLAB_DATABASE_URL": class_database}))
         listen = free_port()
         conf = render_config(prefix, listen, *ports)
         check = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
@@ -81,7 +95,8 @@ def cluster(tmp_path_factory):
             err = nginx.stderr.read().decode() if nginx.poll() is not None else ""
             raise RuntimeError(f"nginx did not start: {err}\n{(prefix / 'error.log').read_text()}")
         backends = {f"127.0.0.1:{p}" for p in ports}
-        yield {"url": f"http://127.0.0.1:{listen}", "port": listen, "backends": backends, "prefix": prefix}
+        yield {"url": f"http://127.0.0.1:{listen}", "port": listen, "backends": backends, "prefix": prefix,
+               "database": class_database}
     finally:
         if nginx is not None:
             nginx.terminate()
@@ -200,10 +215,8 @@ BROWSER_CHILD = textwrap.dedent(
 )
 
 
-def test_a_browser_session_works_through_nginx_on_each_process(cluster):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    # One cookie that lands on each process, found with plain clients.
+def cookie_for_each_process(cluster):
+    """{backend: cookie}: one nginx cookie that lands on each process, found with plain clients."""
     cookies = {}
     for _ in range(64):
         client = Client(cluster["url"])
@@ -212,6 +225,13 @@ def test_a_browser_session_works_through_nginx_on_each_process(cluster):
         if len(cookies) == 2:
             break
     assert set(cookies) == cluster["backends"]
+    return cookies
+
+
+def test_a_browser_session_works_through_nginx_on_each_process(cluster):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    cookies = cookie_for_each_process(cluster)
     # A child process: Playwright's sync API cannot start twice in one test process.
     proc = subprocess.run([sys.executable, "-c", BROWSER_CHILD, str(ROOT / "tests" / "browser"),
                            cluster["url"], json.dumps(list(cookies.values()))],
@@ -222,3 +242,39 @@ def test_a_browser_session_works_through_nginx_on_each_process(cluster):
         assert session["errors"] == 0, session
         assert session["after"] != session["before"], "the slider did not update the page"
         assert session["backends"] == [expected], f"a browser session was served by {session['backends']}"
+
+
+def test_one_class_board_sees_the_students_of_both_processes(cluster):
+    from pages.server import classroom
+    from pages.server.board import load_board
+    from pages.server.store import Store
+
+    store = Store(cluster["database"])
+    made = classroom.create_class(store, "Two servers")
+    cookies = cookie_for_each_process(cluster)
+    res = WsResults()
+
+    async def class_on_both():
+        students = []
+        for cookie, (name, page) in zip(cookies.values(), [("Ana", "pooling"), ("Ben", "conv1d")]):
+            s = WsSession(cluster["port"], name, res, timeout=60, headers={"Cookie": f"convlab_backend={cookie}"})
+            await join_class(s, (made.code, name))
+            await s.navigate(page)
+            students.append(s)
+        boards = []
+        for cookie in cookies.values():  # the teacher's board on either process
+            teacher = WsSession(cluster["port"], "teacher", res, timeout=60,
+                                headers={"Cookie": f"convlab_backend={cookie}"})
+            boards.append((await open_board(teacher, made.code, made.key)).metrics)
+            await teacher.close()
+        for s in students:
+            await s.close()
+        return boards
+
+    boards = run_apart(class_on_both())
+    assert not res.errors, res.errors
+    for metrics in boards:
+        assert (metrics["Students"], metrics["Here now"]) == ("2 of 100", "2"), metrics
+    board = load_board(store, made.id, time.time())
+    assert {(s.name, s.page) for s in board.present} == {("Ana", "pooling"), ("Ben", "conv1d")}
+    store.engine.dispose()

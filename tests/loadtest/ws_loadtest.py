@@ -23,19 +23,23 @@ tests/loadtest/ws_results.md (or --out).
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 
 from loadtest import Results, add_class_arguments, cpu_seconds, percentile, report_tail, sample_memory  # noqa: E402
 from loadtest import LESSON_PAGES as _BROWSER_LESSON_PAGES  # noqa: E402
@@ -47,6 +51,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.Slider_pb2 import Slider  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from engine.lessons.quiz import make_question  # noqa: E402
 
 # Lesson pages with a slider that the class moves (the backprop lesson has none).
 LESSON_PAGES = [p for p in _BROWSER_LESSON_PAGES if p != "backprop"]
@@ -57,6 +64,9 @@ FINISHED_FRAGMENT = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 SELECT_SLIDER = Slider.SELECT_SLIDER
 INT = Slider.INT
+
+# What the teacher sends the class to halfway through a class load test.
+PUSH_LINK = "pooling?size=3&stride=1"
 
 # Elements that draw something: what a learner looks at after moving a slider.
 FIGURE_TYPES = {"imgs", "vega_lite_chart", "html", "plotly_chart", "deck_gl_json_chart", "graphviz_chart"}
@@ -79,13 +89,16 @@ class Run:
         self.progress = ""           # text of the last progress bar
         self.exceptions = []         # "Type: message"
         self.error_alerts = []       # st.error bodies
+        self.text_inputs = {}        # label -> widget id
+        self.alerts = []             # bodies of st.info, st.success, ... (a class's banner is one)
 
 
 class WsSession:
     """One learner's browser tab, reduced to its websocket conversation with the server."""
 
-    def __init__(self, port, who, res, timeout=30.0):
+    def __init__(self, port, who, res, timeout=30.0, headers=None):
         self.port = port
+        self.headers = headers       # e.g. nginx's backend cookie
         self.who = who
         self.res = res
         self.timeout = timeout
@@ -103,11 +116,15 @@ class WsSession:
         self.closing = False
         self.reader = None
         self.name = ""
+        self.app_pages = {}          # url path -> page script hash, from the navigation message
+        self.last_fragment = None    # the last finished fragment run
+        self.saw_push = False        # a banner with the teacher's link appeared
 
     # ------------------------------------------------------------------ connection
     async def connect(self):
         self.ws = await connect(f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=["streamlit"],
-                                max_size=None, ping_interval=None, open_timeout=60, close_timeout=5)
+                                max_size=None, ping_interval=None, open_timeout=60, close_timeout=5,
+                                additional_headers=self.headers)
         self.reader = asyncio.create_task(self._read())
 
     async def close(self):
@@ -145,6 +162,7 @@ class WsSession:
                 self._stop_auto_reruns(list(self.auto_reruns))
         elif kind == "navigation":
             self.page_hash = msg.navigation.page_script_hash
+            self.app_pages = {p.url_pathname or "home": p.page_script_hash for p in msg.navigation.app_pages}
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "delta":
@@ -187,8 +205,14 @@ class WsSession:
         elif kind == "exception":
             what = "warning" if el.exception.is_warning else "exception"
             run.exceptions.append(f"{what} {el.exception.type}: {el.exception.message[:150]}")
-        elif kind == "alert" and el.alert.format == 1:  # Alert.ERROR
-            run.error_alerts.append(el.alert.body[:150])
+        elif kind == "text_input":
+            run.text_inputs[el.text_input.label] = el.text_input.id
+        if kind == "alert":
+            run.alerts.append(el.alert.body)
+            if "pushed=" in el.alert.body:
+                self.saw_push = True
+            if el.alert.format == 1:  # Alert.ERROR
+                run.error_alerts.append(el.alert.body[:150])
 
     def _finished(self, status):
         run, now = self.run, time.perf_counter()
@@ -198,9 +222,11 @@ class WsSession:
         if status == FINISHED_COMPILE_ERROR:
             self.res.error(self.who, f"{self.name}: the script did not compile")
         if run.fragment:
-            if status == FINISHED_FRAGMENT and self.fragment_sent:
-                self.fragment_latencies.append(now - self.fragment_sent[0])
-                self.fragment_sent.clear()
+            if status == FINISHED_FRAGMENT:
+                self.last_fragment = run
+                if self.fragment_sent:
+                    self.fragment_latencies.append(now - self.fragment_sent[0])
+                    self.fragment_sent.clear()
             return
         if status == FINISHED_EARLY:  # interrupted by a newer rerun: wait for that one
             return
@@ -274,7 +300,8 @@ class WsSession:
     async def _get(self, path):
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n".encode())
+            extra = "".join(f"{k}: {v}\r\n" for k, v in (self.headers or {}).items())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}Connection: close\r\n\r\n".encode())
             await writer.drain()
             data = await asyncio.wait_for(reader.read(), self.timeout)
         finally:
@@ -283,6 +310,25 @@ class WsSession:
         self.res.images_fetched += 1
         if status != b"200":
             self.res.error(self.who, f"{self.name}: image {path} answered {status.decode(errors='replace')}")
+
+    def type_text(self, label, text, run=None):
+        """Type into a text input of the last run (sent with every later rerun)."""
+        wid = (run or self.last_full).text_inputs[label]
+        self.widget_states[wid] = WidgetState(id=wid, string_value=text)
+
+    async def click(self, label, run=None):
+        """Press a button of the last run; returns (seconds, Run) of the rerun it causes."""
+        return await self.rerun_and_wait(triggers=[(run or self.last_full).buttons[label]])
+
+    async def navigate(self, name, query=""):
+        """Go to another page of the app in this session, as a click in the sidebar does."""
+        self.name = name
+        self.page_hash = self.app_pages[name]
+        self.query = query
+        self.widget_states = {}
+        _, run = await self.rerun_and_wait()
+        await self.fetch_images(run, None)
+        return run
 
     async def open(self, name, query=""):
         """Open a page like a new tab: connect, first run, its images. Returns seconds."""
@@ -293,6 +339,13 @@ class WsSession:
         _, run = await self.rerun_and_wait(page_name=name)
         await self.fetch_images(run, None)
         return time.perf_counter() - t0
+
+
+def run_apart(coro):
+    """asyncio.run(coro) in a thread of its own: a test process may already run an event loop
+    (Playwright's sync API keeps one in the main thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def slider_state(slider, index):
@@ -322,11 +375,35 @@ def slider_bounds(slider):
 
 
 # ---------------------------------------------------------------------- learners
-async def lesson_session(port, name, who, res, stop, rng, sem, think, timeout):
+async def join_class(s, joining):
+    """Join a class from the home page as a student does: code, name, Join. joining: (code, name)."""
+    code, name = joining
+    await s.open("")
+    s.type_text("Class code", code)
+    s.type_text("Your name, as the teacher will see it", name)
+    await s.rerun_and_wait()  # the Join button turns on once both are typed
+    _, run = await s.click("Join")
+    if not any("You are in the class" in body for body in run.alerts):
+        raise RuntimeError(f"could not join the class as {name!r}: {run.error_alerts or run.alerts}")
+    s.res.joined.append(name)
+
+
+async def open_as_learner(s, name, query, joining):
+    """A page's first response: a new tab, or (in a class) a page opened after joining on the home page."""
+    t0 = time.perf_counter()
+    if joining is None:
+        await s.open(name, query)
+    else:
+        await join_class(s, joining)
+        await s.navigate(name, query)
+    return time.perf_counter() - t0
+
+
+async def lesson_session(port, name, who, res, stop, rng, sem, think, timeout, joining=None):
     s = WsSession(port, who, res, timeout)
     try:
         async with sem:
-            res.first_response.setdefault(name, []).append(await s.open(name))
+            res.first_response.setdefault(name, []).append(await open_as_learner(s, name, "", joining))
         direction = 1
         while not stop.is_set():
             await asyncio.sleep(rng.uniform(*think))  # looking at the result
@@ -368,10 +445,11 @@ async def lesson_session(port, name, who, res, stop, rng, sem, think, timeout):
     except Exception as err:  # noqa: BLE001
         res.error(who, f"{name}: {type(err).__name__}: {str(err)[:200]}")
     finally:
+        res.saw_push += s.saw_push
         await s.close()
 
 
-async def training_session(port, who, res, train_size, epochs, sem, timeout_s, rpc_timeout):
+async def training_session(port, who, res, train_size, epochs, sem, timeout_s, rpc_timeout, joining=None):
     run_info = {"session": who, "images": train_size * epochs, "finished": False}
     res.runs.append(run_info)
     s = WsSession(port, who, res, rpc_timeout)
@@ -388,7 +466,7 @@ async def training_session(port, who, res, train_size, epochs, sem, timeout_s, r
     try:
         async with sem:
             res.first_response.setdefault("train", []).append(
-                await s.open("train", f"train_size={train_size}&epochs={epochs}"))
+                await open_as_learner(s, "train", f"train_size={train_size}&epochs={epochs}", joining))
         start = s.last_full.buttons.get("Start")
         if start is None:
             raise RuntimeError("no Start button on the training page")
@@ -418,7 +496,109 @@ async def training_session(port, who, res, train_size, epochs, sem, timeout_s, r
     except Exception as err:  # noqa: BLE001
         res.error(who, f"train: {type(err).__name__}: {str(err)[:200]}")
     finally:
+        res.saw_push += s.saw_push
         await s.close()
+
+
+async def quiz_session(port, who, res, stop, rng, sem, think, timeout, joining):
+    """A student in a class answering check-yourself questions: type, Check, Next question."""
+    s = WsSession(port, who, res, timeout)
+    kind, seed = "output size", 1  # the page's first question
+    try:
+        async with sem:
+            res.first_response.setdefault("check_yourself", []).append(
+                await open_as_learner(s, "check_yourself", "", joining))
+        while not stop.is_set():
+            await asyncio.sleep(rng.uniform(*think))
+            if stop.is_set():
+                break
+            answer = make_question(kind, seed).answer
+            reply = answer if rng.random() < 0.6 else str(int(answer) + rng.choice([-1, 1, 2]))
+            s.widget_states = {}
+            s.type_text("Your answer", reply)
+            await s.rerun_and_wait()  # the Check button turns on
+            t0 = time.perf_counter()
+            _, run = await s.click("Check")
+            res.answer_latencies.append(time.perf_counter() - t0)
+            if not any(body.startswith(("Right", "Not quite")) for body in run.alerts):
+                res.error(who, f"check_yourself: no verdict after Check: {run.alerts[:2]}")
+                break
+            res.answers_checked.add((joining[1], kind, seed))  # the run that said so recorded it
+            await s.click("Next question")
+            seed += 1
+    except Exception as err:  # noqa: BLE001
+        res.error(who, f"check_yourself: {type(err).__name__}: {str(err)[:200]}")
+    finally:
+        res.saw_push += s.saw_push
+        await s.close()
+
+
+async def open_board(s, code, key):
+    """Open the teacher page and its class board with the code and the key; returns that run."""
+    await s.open("teacher")
+    s.type_text("Class code", code)
+    s.type_text("Teacher key", key)
+    await s.rerun_and_wait()
+    _, run = await s.click("Open the board")
+    if "Students" not in run.metrics:
+        raise RuntimeError(f"the board did not open: {run.error_alerts}")
+    return run
+
+
+async def teacher_session(port, res, stop, code, key, push_after, push_link, timeout):
+    """The teacher's board, open all along (its fragment refreshes by itself); sends the class a link once."""
+    s = WsSession(port, "teacher", res, timeout)
+    try:
+        await open_board(s, code, key)
+        t0, pushed = time.perf_counter(), False
+        while not stop.is_set():
+            await asyncio.sleep(0.25)
+            if not pushed and time.perf_counter() - t0 > push_after:
+                s.type_text("or paste a page's address, with its settings", push_link)
+                await s.rerun_and_wait()
+                await s.click("Send the class there")
+                res.pushed_at = time.perf_counter()
+                pushed = True
+    except Exception as err:  # noqa: BLE001
+        res.error("teacher", f"board: {type(err).__name__}: {str(err)[:200]}")
+    finally:
+        res.board_latencies += s.fragment_latencies
+        if s.last_fragment is not None:
+            res.board_metrics = dict(s.last_fragment.metrics)
+        await s.close()
+
+
+def class_names(n):
+    """Display names for a class of n, two of them hostile: they must be stored and shown as typed."""
+    names = [f"Student {i + 1:02d}" for i in range(n)]
+    for i, odd in enumerate(["<script>alert(1)</script>", "Robert'); DROP TABLE students;--"]):
+        if i < n:
+            names[i] = odd
+    return names
+
+
+def check_class(res, store, class_id):
+    """After the class: every student, every checked answer and every finished run is on the board."""
+    from pages.server.board import load_board
+    from pages.server.store import answers, students
+
+    board = load_board(store, class_id, time.time())
+    with store.read() as conn:
+        recorded = set(conn.execute(select(students.c.name, answers.c.kind, answers.c.seed)
+                                    .join(students, students.c.id == answers.c.student_id)
+                                    .where(answers.c.class_id == class_id)).all())
+    finished = sum(1 for r in res.runs if r.get("finished"))
+    res.classroom = {
+        "joined": len(res.joined), "on_board": len(board.present),
+        "answers_checked": len(res.answers_checked), "answers_recorded": len(recorded),
+        "answers_missing": len(res.answers_checked - recorded), "runs_finished": finished,
+        "runs_on_board": len(board.runs), "saw_push": res.saw_push, "board_metrics": res.board_metrics,
+    }
+    if res.answers_checked - recorded:
+        res.error("class", f"{len(res.answers_checked - recorded)} checked answers are not recorded")
+    if len(board.present) != len(res.joined) or len(board.runs) != finished:
+        res.error("class", f"the board shows {len(board.present)} students and {len(board.runs)} runs, "
+                           f"{len(res.joined)} joined and {finished} runs finished")
 
 
 async def pages_with_sliders(port, res, timeout, pages=LESSON_PAGES):
@@ -456,9 +636,17 @@ class WsResults(Results):
         self.sent_changes = 0
         self.error_alerts = 0
         self.images_fetched = 0
+        self.joined = []             # a class: names that joined it
+        self.answers_checked = set()  # (name, kind, seed) that a page said right or wrong to
+        self.answer_latencies = []
+        self.board_latencies = []
+        self.board_metrics = {}
+        self.saw_push = 0
+        self.classroom = None
 
 
-async def drive(port, server_pid, args, res):
+async def drive(port, server_pid, args, res, klass=None):
+    """klass: (store, NewClass) when the whole class joins one class with a teacher's board open."""
     pages = [p.strip() for p in args.pages.split(",") if p.strip()] if args.pages else LESSON_PAGES
     lessons = await pages_with_sliders(port, res, args.timeout, pages)
     if not lessons:
@@ -470,18 +658,28 @@ async def drive(port, server_pid, args, res):
     cpu0, client0 = cpu_seconds(server_pid), time.process_time()
     busy0, total0 = machine_busy_jiffies()
     mem = asyncio.create_task(sample_memory(server_pid, res, stop, t0))
-    n_lessons = max(args.sessions - args.trainers, 0)
+    n_quiz = args.answerers if klass else 0
+    n_lessons = max(args.sessions - args.trainers - n_quiz, 0)
+    joining = [(klass[1].code, name) for name in class_names(args.sessions)] if klass else [None] * args.sessions
+    think = (args.think_min, args.think_max)
     lesson_tasks = [
         asyncio.create_task(lesson_session(port, lessons[i % len(lessons)], f"learner {i + 1}", res, stop,
-                                           random.Random(rng.random()), sem, (args.think_min, args.think_max),
-                                           args.timeout))
+                                           random.Random(rng.random()), sem, think, args.timeout, joining[i]))
         for i in range(n_lessons)
+    ]
+    lesson_tasks += [
+        asyncio.create_task(quiz_session(port, f"answerer {i + 1}", res, stop, random.Random(rng.random()), sem,
+                                         tuple(args.answer_think), args.timeout, joining[n_lessons + i]))
+        for i in range(n_quiz)
     ]
     train_tasks = [
         asyncio.create_task(training_session(port, f"trainer {i + 1}", res, args.train_size, args.epochs, sem,
-                                             args.max_seconds, args.timeout))
+                                             args.max_seconds, args.timeout, joining[n_lessons + n_quiz + i]))
         for i in range(args.trainers)
     ]
+    if klass:
+        lesson_tasks.append(asyncio.create_task(teacher_session(
+            port, res, stop, klass[1].code, klass[1].key, args.min_seconds / 2, PUSH_LINK, args.timeout)))
     hard_stop = t0 + args.max_seconds
     while time.perf_counter() < hard_stop:
         if all(t.done() for t in train_tasks) and time.perf_counter() - t0 >= args.min_seconds:
@@ -500,6 +698,8 @@ async def drive(port, server_pid, args, res):
     busy1, total1 = machine_busy_jiffies()
     res.machine_cpu = (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
     res.lessons = lessons
+    if klass:
+        check_class(res, klass[0], klass[1].id)
 
 
 def _stats(values):
@@ -540,20 +740,28 @@ def summary(res, args, server_start_s):
         "error_messages_shown": res.error_alerts,
         "images_fetched": res.images_fetched,
         "errors": [f"{who}: {what}" for who, what in res.errors],
+        "classroom": res.classroom,
+        "answerers": args.answerers if res.classroom else 0,
+        "answer_latency": _stats(res.answer_latencies),
+        "board_latency": _stats(res.board_latencies),
     }
 
 
-def table(s):
+def table(s, when=None):
     lat, srv, frag = s["latency"], s["server_latency"], s["fragment_latency"]
+    answering = s.get("answerers", 0)
+    in_class = (f"{answering} answering check-yourself questions; " if s.get("classroom") else "")
     lines = [
-        f"# ConvLab websocket load test ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        f"# ConvLab websocket load test ({when or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
-        f"{s['sessions']} websocket sessions on one server ({s['sessions'] - s['trainers']} moving sliders on "
-        f"{', '.join(s['lesson_pages'])}; {s['trainers']} training on {s['train_size']:,} digits x "
+        f"{s['sessions']} websocket sessions on one server ({s['sessions'] - s['trainers'] - answering} moving "
+        f"sliders on {', '.join(s['lesson_pages'])}; {in_class}{s['trainers']} training on {s['train_size']:,} digits x "
         f"{s['epochs']} epoch(s)), a slider move every {s['think_s']} s per learner, {s['duration_s']} s, "
         f"on {os.cpu_count()} cores ({platform.machine()}); the clients speak Streamlit's websocket "
         f"protocol from one Python process on the same machine (no browsers); load average at the end "
-        f"{s['load_average_at_end'][0]:.1f} (1 min).",
+        f"{s['load_average_at_end'][0]:.1f} (1 min)."
+        + (" All of them are students of one class, joined on the home page, and a teacher's session has the "
+           "class board open all along." if s.get("classroom") else ""),
         "",
         "| measure | value |",
         "|---|---|",
@@ -571,6 +779,7 @@ def table(s):
         f"| training runs finished | {s['runs_finished']} of {s['trainers']} |",
         f"| slider changes without an answer within the time limit | {s['timed_out_changes']} |",
         f"| sessions that saw an error | {len({e.split(':')[0] for e in s['errors']})} |",
+        *class_rows(s),
         "",
         "| page | changes | median | p95 | max | script_finished median / p95 |",
         "|---|---|---|---|---|---|",
@@ -586,29 +795,69 @@ def table(s):
     return "\n".join(lines) + "\n"
 
 
+def class_rows(s):
+    """The class's own lines of the table: board refreshes, answers, what the board showed at the end."""
+    c = s.get("classroom")
+    if not c:
+        return []
+    board, answer = s["board_latency"], s["answer_latency"]
+    return [
+        f"| class: students joined from the home page / on the board at the end | {c['joined']} / {c['on_board']} |",
+        f"| class board refresh (every 2 s, fragment rerun -> finished), median / p95 / max ({board['n']} refreshes) "
+        f"| {board['median_s']} / {board['p95_s']} / {board['max_s']} s |",
+        f"| check-yourself answer (Check -> verdict), median / p95 ({answer['n']} answers from {s['answerers']} "
+        f"students) | {answer['median_s']} / {answer['p95_s']} s |",
+        f"| answers checked / recorded / missing | {c['answers_checked']} / {c['answers_recorded']} / "
+        f"{c['answers_missing']} |",
+        f"| finished runs / on the leaderboard | {c['runs_finished']} / {c['runs_on_board']} |",
+        f"| students who saw the teacher's pushed link | {c['saw_push']} of {c['joined']} |",
+        f"| the board's figures at the end | {', '.join(f'{k} {v}' for k, v in c['board_metrics'].items())} |",
+    ]
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_class_arguments(ap, "websocket", "ws_results.md")
     ap.add_argument("--timeout", type=float, default=30.0, help="longest wait for one rerun (s)")
     ap.add_argument("--pages", default="", help="comma-separated lesson pages to use (default: "
                     + ",".join(LESSON_PAGES) + ")")
+    ap.add_argument("--classroom", action="store_true",
+                    help="every session joins one class from the home page; a teacher's board is open all along")
+    ap.add_argument("--answerers", type=int, default=10, help="in a class: sessions answering check-yourself questions")
+    ap.add_argument("--answer-think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"),
+                    help="in a class: seconds a student works on a question before answering (default 5 15)")
     return ap.parse_args(argv)
 
 
 def run_load(args):
     """Start a server, drive it with args.sessions websocket learners, stop it; returns the summary dict."""
     port = free_port()
+    folder = tempfile.mkdtemp(prefix="convlab-load-")
+    url = f"sqlite:///{folder}/classes.db"  # a class store of its own, deleted afterwards
+    env = {"CONVLAB_DATABASE_URL": url}
+    if args.classroom:  # every trainer trains at once
+        env["CONVLAB_MAX_TRAINING_RUNS"] = str(max(args.trainers, 1))
     t0 = time.perf_counter()
-    server = start_server(port)
+    server = start_server(port, env=env)
     server_start_s = time.perf_counter() - t0
     res = WsResults()
+    klass = None
     try:
-        asyncio.run(drive(port, server.pid, args, res))
+        if args.classroom:
+            from pages.server.classroom import create_class
+            from pages.server.store import Store
+
+            store = Store(url)
+            klass = (store, create_class(store, "Load test class", max_students=max(args.sessions, 1)))
+        asyncio.run(drive(port, server.pid, args, res, klass))
     except Exception as err:  # noqa: BLE001  (still report what was measured)
         res.error("harness", f"{type(err).__name__}: {str(err)[:300]}")
     finally:
         alive = server.poll() is None
         stop_server(server)
+        if klass:
+            klass[0].engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     if not alive:
         res.error("server", "the server process died during the load test")
     s = summary(res, args, server_start_s)
@@ -626,6 +875,8 @@ def main(argv=None):
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=1, default=str))
     ok = not s["errors"] and s["runs_finished"] == args.trainers and s["slider_changes"] > 0
+    if args.classroom:
+        ok = ok and s["answer_latency"]["n"] > 0 and s["board_latency"]["n"] > 0
     return 0 if ok else 1
 
 

@@ -188,9 +188,13 @@ def new_app(page, query=None):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_widget_at_its_bounds_and_with_hostile_values(page):
-    rng = random.Random(hash(page) & 0xFFFF)
     at = new_app(page).run()
     assert_clean(at, f"{page} first run")
+    fuzz_every_widget(at, page)
+
+
+def fuzz_every_widget(at, page):
+    rng = random.Random(hash(page) & 0xFFFF)
     tried, seen = 0, set()
     while True:
         # Widgets can appear after a choice (the upload box after "your own" image): keep
@@ -218,6 +222,39 @@ def test_every_widget_at_its_bounds_and_with_hostile_values(page):
     assert_clean(at, f"{page} rerun after fuzzing")
     assert at.title or at.header or at.markdown, f"{page} shows nothing after fuzzing"
     assert tried > 0 or not find_widgets(at)
+
+
+def test_a_class_board_and_a_class_members_pages_with_hostile_values():
+    """The widgets that only a class shows: the board's, and a student's banner and sidebar."""
+    from pages.server import classroom
+    from pages.server.session import BOARD
+    from pages.server.store import Store
+
+    store = Store.open()
+    made = classroom.create_class(store, "Fuzzed class")
+    who = classroom.join(store, made.code, "<b>fuzz</b>")
+    classroom.record_answer(store, who, "output size", 1, "13", right=False)
+    store.push(made.id, "pooling?size=3", 0)
+    at = new_app("pages/teacher.py")
+    at.session_state[BOARD] = made.id
+    at.run()
+    assert_clean(at, "teacher page with a board")
+    assert at.metric, "the board did not open"
+    fuzz_every_widget(at, "pages/teacher.py")
+    at = new_app("pages/home.py", {"student": who.token}).run()
+    assert_clean(at, "home page in a class")
+    assert any("Your teacher sends" in i.value for i in at.info), "no banner for the class member"
+    fuzz_every_widget(at, "pages/home.py")
+
+
+@pytest.mark.parametrize("hostile", ["-999999999", "1e308", "nan", "", "<b>x</b>", "9" * 200, "' OR '1'='1",
+                                     "../../etc/passwd", "\x00"])
+def test_hostile_class_parameters_in_a_link(hostile):
+    """The parameters a class adds to addresses (student, pushed, the teacher's code) gone wrong."""
+    for page in ("pages/teacher.py", "pages/home.py"):  # home runs through app.py
+        at = new_app(page, {"student": hostile, "pushed": hostile, "code": hostile}).run()
+        assert_clean(at, f"{page} opened with student, pushed and code = {hostile[:20]!r}")
+    assert "student" not in at.query_params and "pushed" not in at.query_params  # app.py's hook dropped them
 
 
 @pytest.mark.parametrize("page", PAGES)
