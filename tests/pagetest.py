@@ -29,3 +29,8 @@ def markdown_with(at, text):
 def button(at, label):
     """The button with this label."""
     return next(b for b in at.button if b.label == label)
+
+
+def widget(elements, label):
+    """The widget among `elements` (at.radio, at.text_input, ...) with this label."""
+    return next(w for w in elements if w.label == label)

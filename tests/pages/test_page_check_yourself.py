@@ -1,5 +1,7 @@
 from streamlit.testing.v1 import AppTest
 
+from pagetest import button, metric, widget
+
 from engine.lessons.quiz import make_question
 
 PAGE = "../../pages/check_yourself.py"
@@ -7,15 +9,15 @@ PAGE = "../../pages/check_yourself.py"
 
 def test_right_and_wrong_answers_update_the_score():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    assert not at.exception and at.metric[0].value == "0 of 0"
+    assert not at.exception and metric(at, "Score") == "0 of 0"
     q = make_question("output size", 1)
-    at.text_input[0].input(q.answer).run()
-    at.button[0].click().run()
-    assert "Right" in at.success[0].value and at.metric[0].value == "1 of 1"
-    at.button[1].click().run()  # next question
-    at.text_input[0].input("-999").run()
-    at.button[0].click().run()
-    assert "Not quite" in at.error[0].value and at.metric[0].value == "1 of 2"
+    widget(at.text_input, "Your answer").input(q.answer).run()
+    button(at, "Check").click().run()
+    assert "Right" in at.success[0].value and metric(at, "Score") == "1 of 1"
+    button(at, "Next question").click().run()  # next question
+    widget(at.text_input, "Your answer").input("-999").run()
+    button(at, "Check").click().run()
+    assert "Not quite" in at.error[0].value and metric(at, "Score") == "1 of 2"
 
 
 def test_every_kind_renders():
@@ -28,10 +30,10 @@ def test_every_kind_renders():
 
 def test_an_answer_that_is_not_a_number_is_not_counted():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.text_input[0].input("banana").run()
-    at.button[0].click().run()
+    widget(at.text_input, "Your answer").input("banana").run()
+    button(at, "Check").click().run()
     assert not at.exception
-    assert "Type a number" in at.warning[0].value and at.metric[0].value == "0 of 0"
+    assert "Type a number" in at.warning[0].value and metric(at, "Score") == "0 of 0"
 
 
 def test_max_pool_cell_in_brackets_is_accepted():
@@ -40,10 +42,10 @@ def test_max_pool_cell_in_brackets_is_accepted():
     at.run()
     q = make_question("max-pool gradient", 1)
     row, col = q.answer.replace(" ", "").split(",")
-    at.text_input[0].input(f"({row}, {col})").run()
-    at.button[0].click().run()
-    assert "Right" in at.success[0].value and at.metric[0].value == "1 of 1"
-    at.button[1].click().run()
-    at.text_input[0].input("7").run()
-    at.button[0].click().run()
-    assert "row, column" in at.warning[0].value and at.metric[0].value == "1 of 1"
+    widget(at.text_input, "Your answer").input(f"({row}, {col})").run()
+    button(at, "Check").click().run()
+    assert "Right" in at.success[0].value and metric(at, "Score") == "1 of 1"
+    button(at, "Next question").click().run()
+    widget(at.text_input, "Your answer").input("7").run()
+    button(at, "Check").click().run()
+    assert "row, column" in at.warning[0].value and metric(at, "Score") == "1 of 1"

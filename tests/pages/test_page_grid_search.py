@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from pagetest import run_page
+from pagetest import button, run_page
 
 PAGE = "../../pages/grid_search.py"
 
@@ -22,7 +22,7 @@ def test_the_page_opens_with_a_coarse_3x3_grid():
 
 def test_a_2x2_grid_runs_and_refine_fills_a_finer_grid():
     at = run_page("grid_search.py", lrs="0.001, 0.01", batches="32, 64", train_size=500)
-    at.button[0].click().run()
+    button(at, "Start the grid search").click().run()
     assert at.session_state["grid_search"].lrs == [1e-3, 1e-2]
     at = finished(at)
     assert not at.exception and not at.error
@@ -32,7 +32,7 @@ def test_a_2x2_grid_runs_and_refine_fills_a_finer_grid():
     assert list(grid.index) == ["lr 0.001", "lr 0.01"] and list(grid.columns) == ["batch 32", "batch 64"]
     best = max(at.session_state["grid_search"].snapshot().results, key=lambda r: r.val_accuracy)
     assert f"learning rate {best.lr:g}, batch {best.batch_size}" in "".join(m.value for m in at.markdown)
-    at.button[2].click().run()  # refine around the best
+    button(at, "Refine around the best").click().run()  # refine around the best
     lrs = [float(v) for v in at.text_input(key="lrs").value.split(",")]
     assert len(lrs) == 3 and best.lr in lrs and lrs != [1e-3, 1e-2]
     assert all(1e-3 / 10 < v < 1e-2 * 10 for v in lrs) and sorted(lrs) == lrs
@@ -41,7 +41,7 @@ def test_a_2x2_grid_runs_and_refine_fills_a_finer_grid():
 
 def test_a_diverging_learning_rate_is_marked_in_the_table():
     at = run_page("grid_search.py", lrs="0.001, 10", batches="32", train_size=500)
-    at.button[0].click().run()
+    button(at, "Start the grid search").click().run()
     at = finished(at)
     assert not at.exception
     table = at.dataframe[0].value

@@ -1,5 +1,7 @@
 from streamlit.testing.v1 import AppTest
 
+from pagetest import button, metric
+
 PAGE = "../../pages/layer_calculator.py"
 
 
@@ -8,7 +10,7 @@ def test_cifar_preset_is_computed():
     assert not at.exception and not at.error
     table = at.dataframe[-1].value
     assert list(table["parameters"][:3]) == [280, 0, 910]
-    assert at.metric[0].value == "3,010"
+    assert metric(at, "Total parameters") == "3,010"
 
 
 def test_presets_compute_the_famous_totals():
@@ -16,13 +18,13 @@ def test_presets_compute_the_famous_totals():
     for preset, total in [("Digit recognizer (default)", "204,906"), ("LeNet-5", "61,706"),
                           ("VGG-16", "138,357,544")]:
         at.selectbox(key="preset").set_value(preset).run()
-        assert not at.error and at.metric[0].value == total, preset
+        assert not at.error and metric(at, "Total parameters") == total, preset
 
 
 def test_an_input_too_small_for_the_stack_is_explained():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     at.selectbox(key="preset").set_value("LeNet-5").run()
-    at.number_input[1].set_value(8).run()
+    at.number_input(key="in_h").set_value(8).run()
     assert not at.exception
     assert "does not fit" in at.error[0].value
     assert at.selectbox(key="preset").value == "LeNet-5"
@@ -30,7 +32,7 @@ def test_an_input_too_small_for_the_stack_is_explained():
 
 def test_moving_a_layer_down_changes_the_order():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.button[1].click().run()  # move row 0 (the first conv) below the ReLU
+    button(at, "Move down").click().run()  # move row 0 (the first conv) below the ReLU
     assert at.dataframe[-1].value["layer"][0] == "ReLU"
 
 
@@ -47,7 +49,7 @@ def test_a_link_restores_the_preset_and_the_input_size():
 
 def test_choosing_a_preset_resets_the_input_size():
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    at.number_input[1].set_value(64).run()
+    at.number_input(key="in_h").set_value(64).run()
     at.selectbox(key="preset").set_value("VGG-16").run()
     assert [n.value for n in at.number_input[:3]] == [3, 224, 224]
-    assert at.metric[0].value == "138,357,544"
+    assert metric(at, "Total parameters") == "138,357,544"

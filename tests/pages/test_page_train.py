@@ -6,6 +6,8 @@ import time
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from pagetest import button, metric
+
 from pages.ui.graphs import DOTS_UP_TO, line_chart
 
 PAGE = "../../pages/train.py"
@@ -31,30 +33,29 @@ def wait_for(at, done, timeout=60):
 def test_a_short_run_shows_curves_and_the_confusion_matrix():
     at = page()
     assert not at.exception and "Press Start" in at.info[0].value
-    at.button[0].click().run()
+    button(at, "Start").click().run()
     wait_for(at, lambda r: not r.alive)
     at.run()
     assert not at.exception and not at.error
     assert "Finished" in at.success[0].value
-    assert at.metric[0].label == "Test accuracy"
-    assert float(at.metric[0].value.rstrip("%")) > 30  # 15 steps of Adam already beat chance
+    assert float(metric(at, "Test accuracy").rstrip("%")) > 30  # 15 steps of Adam already beat chance
     assert any("rows: true digit" in m.value for m in at.markdown)
 
 
 def test_pause_resume_and_stop():
     at = page(epochs=20)
-    at.button[0].click().run()
+    button(at, "Start").click().run()
     run = at.session_state["run"]
     wait_for(at, lambda r: r.snapshot().step > 0)
     at.run()
-    at.button[1].click().run()  # pause
+    button(at, "Pause").click().run()
     wait_for(at, lambda r: r.snapshot().state == "paused")
     step = run.snapshot().step
     time.sleep(0.5)
     assert run.snapshot().step <= step + 1
-    at.button[1].click().run()  # resume
+    button(at, "Resume").click().run()
     assert run.snapshot().state == "running"
-    at.button[2].click().run()  # stop
+    button(at, "Stop").click().run()
     wait_for(at, lambda r: not r.alive)
     at.run()
     assert run.snapshot().state == "stopped"
@@ -63,7 +64,7 @@ def test_pause_resume_and_stop():
 
 def test_a_huge_learning_rate_is_explained_and_the_settings_survive():
     at = page(lr=10.0, optimizer="adam")
-    at.button[0].click().run()
+    button(at, "Start").click().run()
     wait_for(at, lambda r: not r.alive)
     at.run()
     assert not at.exception
