@@ -228,4 +228,5 @@ def test_the_training_page_records_finished_runs_with_the_settings_changed(store
         at.run()
         assert not at.exception
     runs = load_board(store, made.id, time.time()).runs
-    assert [(r.name, r.accuracy, r.settings, r.seconds) for r in runs] == [("Ana", 0.975, {"lr": 0.01, "epochs": 2}, 12.5)]
+    assert [(r.name, r.accuracy, r.settings, r.seconds) for r in runs] == \
+        [("Ana", 0.975, {"lr": 0.01, "epochs": 2}, 12.5)]
