@@ -36,6 +36,8 @@ SETTINGS = params.Settings("train", {
     "seed": S(0, "Seed", "number_input", low=0, high=9999, help="Same seed, same start: only your change differs"),
     "dropout": S(True, "Dropout (0.25 after convolutions, 0.5 after the dense layer)", "toggle"),
     "batch_norm": S(False, "Batch norm", "toggle"),
+    "pooling": S("max", "Pooling after each convolution", "selectbox", choices=("max", "average"),
+                 format_func={"max": "max (2 x 2)", "average": "average (2 x 2)"}.get),
     "augment": S(False, "Augment: shift digits by up to 2 pixels", "toggle"),
     "conv1_filters": S(8, "Filters in conv 1", low=1, high=32),
     "conv1_size": S(5, "Kernel size conv 1", "select_slider", choices=(3, 5, 7)),
@@ -62,7 +64,7 @@ def current_config():
 with st.expander("Settings", expanded=True):
     columns = [("optimizer", "lr", "batch_size"), ("epochs", "train_size", "seed"),
                ("dropout", "batch_norm", "augment"), ("conv1_filters", "conv1_size"),
-               ("conv2_filters", "conv2_size"), ("dense_units", "lr_decay", "early_stopping")]
+               ("conv2_filters", "conv2_size", "pooling"), ("dense_units", "lr_decay", "early_stopping")]
     for row in (columns[:3], columns[3:]):
         for keys, column in zip(row, st.columns(3)):
             for key in keys:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from engine.augment import shift_and_rotate, shift_batch
-from engine.nn.layers import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from engine.nn.layers import AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from engine.nn.loop import EarlyStopping, LearningRateDecay
 from engine.nn.model import Sequential
 from engine.nn.optim import SGD, Adam, RMSprop
@@ -24,6 +24,9 @@ OPTIMIZERS = {
     "rmsprop": lambda m, lr: RMSprop(m, lr),
     "adam": lambda m, lr: Adam(m, lr),
 }
+
+
+POOLING = {"max": MaxPool2D, "average": AvgPool2D}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class TrainingConfig:
     dropout_conv: float = 0.25
     dropout_dense: float = 0.5
     batch_norm: bool = False
+    pooling: str = "max"             # max or average, 2x2 after each convolution
     optimizer: str = "adam"          # sgd, momentum, rmsprop, adam
     lr: float = 1e-3
     lr_decay: float = 1.0            # multiply the learning rate by this after every epoch
@@ -63,11 +67,14 @@ class TrainingConfig:
                 raise ValueError(f"{f.name.replace('_', ' ')} must be a finite number, not {value!r}")
         checks = [
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.pooling in POOLING, f"pooling must be one of {', '.join(POOLING)}"),
             (self.lr > 0, "the learning rate must be a positive number"),
             (1 <= self.batch_size <= 4096, "the batch size must be between 1 and 4096"),
             (1 <= self.epochs <= 100, "the number of epochs must be between 1 and 100"),
-            (self.batch_size <= self.train_size <= 60000, "the training set must hold between one batch and 60,000 images"),
-            (0 <= self.dropout_conv < 1 and 0 <= self.dropout_dense < 1, "dropout rates must be at least 0 and below 1"),
+            (self.batch_size <= self.train_size <= 60000,
+             "the training set must hold between one batch and 60,000 images"),
+            (0 <= self.dropout_conv < 1 and 0 <= self.dropout_dense < 1,
+             "dropout rates must be at least 0 and below 1"),
             (self.conv1_size % 2 == 1 and self.conv2_size % 2 == 1, "kernel sizes must be odd (3, 5, 7)"),
             (1 <= self.conv1_size <= 11 and 1 <= self.conv2_size <= 11, "kernel sizes must be between 1 and 11"),
             (1 <= self.conv1_filters <= 256 and 1 <= self.conv2_filters <= 256,
@@ -91,13 +98,13 @@ def build_model(cfg, classes=10, in_channels=1):
     layers = [Conv2D(in_channels, cfg.conv1_filters, cfg.conv1_size, padding="same", seed=s)]
     if cfg.batch_norm:
         layers.append(BatchNorm2D(cfg.conv1_filters))
-    layers += [ReLU(), MaxPool2D(2)]
+    layers += [ReLU(), POOLING[cfg.pooling](2)]
     if cfg.dropout and cfg.dropout_conv > 0:
         layers.append(Dropout(cfg.dropout_conv, seed=s + 1))
     layers.append(Conv2D(cfg.conv1_filters, cfg.conv2_filters, cfg.conv2_size, padding="same", seed=s + 2))
     if cfg.batch_norm:
         layers.append(BatchNorm2D(cfg.conv2_filters))
-    layers += [ReLU(), MaxPool2D(2)]
+    layers += [ReLU(), POOLING[cfg.pooling](2)]
     if cfg.dropout and cfg.dropout_conv > 0:
         layers.append(Dropout(cfg.dropout_conv, seed=s + 3))
     layers += [Flatten(), Dense(cfg.conv2_filters * 49, cfg.dense_units, seed=s + 4)]

@@ -43,3 +43,16 @@ def test_rotations_join_the_shifts_and_a_bad_rotation_is_explained():
     with pytest.raises(ValueError, match="rotation must be between 0 and 45"):
         TrainingConfig(rotation=90).validate()
     assert small_set_config(5).batch_size == 5 and small_set_config(100, epochs=3).epochs == 3
+
+
+def test_average_pooling_can_replace_max_pooling():
+    from engine import nn
+
+    model = build_model(TrainingConfig(pooling="average"))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("AvgPool2D") == 2 and "MaxPool2D" not in kinds
+    assert model.n_params == build_model(TrainingConfig()).n_params  # pooling learns nothing
+    x, y = np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32), np.arange(8)
+    nn.fit(model, nn.Adam(model, 1e-3), x, y, epochs=1, batch_size=4)
+    with pytest.raises(ValueError, match="pooling must be one of max, average"):
+        TrainingConfig(pooling="min").validate()

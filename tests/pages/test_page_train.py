@@ -120,3 +120,12 @@ def test_a_one_epoch_runs_single_validation_score_gets_a_dot():
     dots = [layer for layer in where.spec["layer"] if layer["mark"]["type"] == "point"]
     assert len(dots) == 1 and json.dumps(dots[0]["transform"]) == '[{"filter": "datum.dot"}]'
 
+
+
+def test_average_pooling_is_offered_and_builds_the_same_parameter_count():
+    from pagetest import run_page
+
+    at = run_page("train.py", pooling="average")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="pooling").value == "average"
+    assert any("204,906 parameters" in i.value for i in at.info)
