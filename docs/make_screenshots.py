@@ -26,6 +26,8 @@ def train(page, base):
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Test accuracy", timeout=180_000)
     wait_until_idle(page)
+    page.get_by_text("Settings", exact=True).click()  # fold the settings: the curves come into view
+    wait_until_idle(page)
 
 
 def draw(page, base):
