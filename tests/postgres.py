@@ -75,7 +75,8 @@ class PostgresServer:
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"PostgreSQL exited while starting:\n{(self.folder / 'server.log').read_text()[-3000:]}")
+                log = (self.folder / "server.log").read_text()[-3000:]
+                raise RuntimeError(f"PostgreSQL exited while starting:\n{log}")
             ready = self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-U", "convlab", timeout=10)
             if ready.returncode == 0:
                 return self

@@ -166,7 +166,8 @@ async def lesson_session(browser, base, name, who, res, stop, rng, sem, think=(1
                 await page.wait_for_function(CHANGED_AND_IDLE_JS, arg=before, timeout=30_000, polling=100)
             except Exception as err:  # noqa: BLE001  (Playwright TimeoutError)
                 res.changes_timed_out += 1
-                res.error(who, f"{name}: no updated page within 30 s of a slider change ({type(err).__name__}: {str(err)[:150]})")
+                res.error(who, f"{name}: no updated page within 30 s of a slider change "
+                               f"({type(err).__name__}: {str(err)[:150]})")
                 continue
             dt = time.perf_counter() - t0
             res.latencies.append(dt)
