@@ -17,6 +17,8 @@ import zipfile
 
 import numpy as np
 
+from engine.arguments import whole_number
+from engine.memory import check_allocation
 from engine.preprocess import mnist_style
 
 FORMAT_VERSION = 1
@@ -82,9 +84,13 @@ class ImageSet:
 
     def __init__(self, class_names, max_per_class=200, max_total=1000):
         self.class_names = check_class_names(class_names)
-        self.max_per_class, self.max_total = int(max_per_class), int(max_total)
-        if self.max_per_class < 1 or self.max_total < 1:
-            raise ImageSetError("the limits on examples must be at least 1")
+        try:
+            self.max_per_class = whole_number(max_per_class, "limit on examples per class", 1)
+            self.max_total = whole_number(max_total, "limit on examples", 1)
+            # a full set is handed to training as float32 (N, 1, 28, 28): it must be possible to make
+            check_allocation((self.max_total, 1, 28, 28), np.float32, "set of training images")
+        except ValueError as err:
+            raise ImageSetError(str(err)) from None
         self.images = np.zeros((0, 28, 28), np.uint8)
         self.labels = np.zeros(0, np.int64)
         self.ids = np.zeros(0, np.int64)

@@ -51,7 +51,7 @@ class Conv2D(Module):
         rng = np.random.default_rng(seed)
         f, c, k = self.size, self.in_ch, self.out_ch
         self._new_weights(weights, lambda: {"w": glorot_uniform((k, c, f, f), c * f * f, k * f * f, rng, dtype),
-                                            "b": np.zeros(k, dtype=dtype)})
+                                            "b": np.zeros(k, dtype=dtype)}, dtype=dtype)
 
     @classmethod
     def for_input(cls, in_shape, weights=True, out_ch=1, size=3, **options):
