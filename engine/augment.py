@@ -3,7 +3,7 @@ the same when a digit (or a drawn shape) moves or turns a little. Tiny data sets
 
 import numpy as np
 
-from engine.arguments import as_float_array, check_finite, real_number, whole_number
+from engine.arguments import as_float_array, real_number, whole_number
 from engine.memory import check_allocation
 
 
@@ -53,7 +53,8 @@ def rotate(x, degrees):
     degrees = as_float_array(degrees, "angles").astype(np.float64)
     if degrees.shape not in ((), (n,)):
         raise ValueError(f"give one angle, or one per image ({n}), not angles of shape {degrees.shape}")
-    check_finite(degrees, "angles")
+    if not np.isfinite(degrees).all():
+        raise ValueError("the angles must be finite numbers of degrees, not NaN or infinity")
     t = np.deg2rad(np.broadcast_to(degrees, (n,)))[:, None, None]
     cy, cx = (h - 1) / 2, (w - 1) / 2
     u = (np.arange(h) - cy)[None, :, None]

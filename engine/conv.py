@@ -13,7 +13,7 @@ import numpy as np
 
 from engine._kernels import conv as conv_kernels
 from engine._kernels import filter as filter_kernels
-from engine.arguments import as_float_array, check_finite, pair
+from engine.arguments import as_float_array, check_finite, flag, pair, shown
 from engine.memory import check_allocation
 from engine.padding import flat_padded, pad2d, resolve_padding
 from engine.shapes import window_output_size
@@ -190,8 +190,9 @@ def conv1d(x, w, mode="full", flip=True):
     >>> conv1d([0, 1, 2, 3, 4], [1, -1, 2])
     array([0., 1., 1., 3., 5., 2., 8.], dtype=float32)
     """
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+    if not isinstance(mode, str) or mode not in ("full", "same", "valid"):
+        raise ValueError(f"mode must be 'full', 'same' or 'valid', not {shown(mode)}")
+    flip = flag(flip, "flip")
     x = as_float_array(x, "signal")
     w = as_float_array(w, "kernel")
     if x.ndim != 1 or w.ndim != 1:

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from engine.arguments import real_number, shown
+from engine.arguments import as_float_array, flag, real_number, shown
 from engine.memory import check_allocation
 
 
@@ -136,8 +136,9 @@ def apply(image, kernel, convolve=False, mode="zero"):
     Returns the feature map (H, W)."""
     from engine.conv import conv2d, pad2d
 
-    image = np.asarray(image, dtype=np.float32)
-    kernel = np.asarray(kernel, dtype=np.float32)
+    convolve = flag(convolve, "convolve")
+    image = as_float_array(image, "image").astype(np.float32, copy=False)
+    kernel = as_float_array(kernel, "kernel").astype(np.float32, copy=False)
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError("apply takes one grey image (H, W) and one kernel (F, F)")
     fh, fw = kernel.shape

@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 
-from engine.arguments import whole_number
+from engine.arguments import as_array, whole_number
 from engine.memory import check_allocation
 from engine.preprocess import mnist_style
 
@@ -38,7 +38,7 @@ def check_class_names(names, max_classes=MAX_CLASSES):
     """The names as a list of stripped strings, or ImageSetError if one is empty, repeated
     (ignoring case), too long or holds a control character, or there are none or more than
     max_classes."""
-    if isinstance(names, str):
+    if isinstance(names, (str, dict)) or not hasattr(names, "__iter__"):
         raise ImageSetError("give the class names as a list, e.g. ['circle', 'square']")
     names = [str(n).strip() for n in names]
     if not names:
@@ -64,7 +64,10 @@ def check_class_names(names, max_classes=MAX_CLASSES):
 
 def _as_uint8_image(image):
     """A (28, 28) image: float in [0, 1] or uint8, as uint8 (255 = full ink)."""
-    a = np.asarray(image)
+    try:
+        a = as_array(image, "example")
+    except ValueError as err:
+        raise ImageSetError(str(err)) from None
     if a.shape != (28, 28):
         raise ImageSetError(f"an example must be a 28 x 28 image, not an array of shape {a.shape}")
     if a.dtype == np.uint8:
@@ -248,6 +251,10 @@ class ImageSet:
         share heldout_sizes() gives, chosen at random with `seed` (the same set and seed give
         the same split). x: (N, 1, 28, 28) float32, y: (N,) int64, each part in set order."""
         sizes = self.heldout_sizes(heldout)
+        try:
+            seed = whole_number(seed, "seed", 0)
+        except ValueError as err:
+            raise ImageSetError(str(err)) from None
         rng = np.random.default_rng(seed)
         held = np.zeros(len(self), bool)
         for c, name in enumerate(self.class_names):

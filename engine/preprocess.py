@@ -9,7 +9,7 @@ out: photo_ink() keeps only what stands out from the image's typical level.
 import numpy as np
 from PIL import Image
 
-from engine.arguments import check_finite, real_number
+from engine.arguments import as_array, check_finite, flag, real_number
 from engine.memory import check_allocation
 
 
@@ -19,7 +19,7 @@ def to_grey(image):
     Transparent pixels count as background; a light background is inverted so ink is bright.
     ValueError for an image that is empty, holds NaN, infinity or anything but real numbers.
     """
-    a = np.asarray(image)
+    a = as_array(image, "image")
     if a.dtype.kind not in "fiub":
         raise ValueError(f"the image must hold numbers (grey levels or colours), not {a.dtype}")
     check_allocation(a.shape, np.float32, "grey copy of the image")
@@ -83,6 +83,7 @@ def mnist_style(image, threshold=0.1, photo=False):
     photo=True takes the background out first (see photo_ink), for pictures and uploads.
     """
     threshold = real_number(threshold, "ink threshold", at_least=0, below=1)
+    photo = flag(photo, "photo")
     grey = photo_ink(image) if photo else to_grey(image)
     rows = np.flatnonzero(grey.max(axis=1) > threshold)
     cols = np.flatnonzero(grey.max(axis=0) > threshold)

@@ -176,6 +176,19 @@ def test_a_limit_from_python_must_be_a_whole_number_of_mib(bad, default_limit):
     assert memory.max_array_mb() == memory.DEFAULT_MB
 
 
+def test_the_environment_variable_is_read_on_every_check(default_limit, monkeypatch):
+    x = _image(1, 1, 600, 600)  # 1.37 MiB
+    monkeypatch.setenv(memory.ENV_NAME, "1")
+    with pytest.raises(ValueError, match="more than the 1 MiB limit"):
+        engine.pad2d(x, 0)
+    monkeypatch.setenv(memory.ENV_NAME, "2")
+    assert engine.pad2d(x, 0).shape == x.shape
+    memory.set_max_array_mb(1)  # Python's setting wins over the environment's
+    with pytest.raises(ValueError, match="more than the 1 MiB limit"):
+        engine.pad2d(x, 0)
+
+
+@pytest.mark.slow
 def test_the_environment_variable_sets_the_limit_and_python_overrides_it():
     script = ("import numpy as np, engine\n"
               "from engine import memory\n"
