@@ -72,7 +72,9 @@ def _as_uint8_image(image):
         raise ImageSetError(f"an example must be a 28 x 28 image, not an array of shape {a.shape}")
     if a.dtype == np.uint8:
         return a.copy()
-    if a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
+    if a.dtype.kind in "fiu" and not np.all(np.isfinite(a)):
+        raise ImageSetError("an example holds NaN or infinity: give values from 0 to 1 (or uint8)")
+    if a.dtype.kind not in "fiu" or a.min() < 0 or a.max() > 1:
         raise ImageSetError("an example given as numbers must hold values from 0 to 1 (or be uint8)")
     return np.round(a * 255).astype(np.uint8)
 

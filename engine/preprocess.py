@@ -23,7 +23,8 @@ def to_grey(image):
     if a.dtype.kind not in "fiub":
         raise ValueError(f"the image must hold numbers (grey levels or colours), not {a.dtype}")
     check_allocation(a.shape, np.float32, "grey copy of the image")
-    a = a.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range: infinite, and refused next
+        a = a.astype(np.float32)
     check_finite(a, "image")  # after the conversion: a float64 beyond float32's range is infinite too
     if a.ndim == 3 and a.shape[2] in (3, 4):
         grey = a[..., :3].mean(axis=2)

@@ -78,8 +78,9 @@ class Sequential:
 
         x = _batch(x)
         batch_size = whole_number(batch_size, "batch size", 1)
-        parts = [softmax(self.forward(x[i:i + batch_size], training=False))
-                 for i in range(0, len(x), batch_size)]
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN weights are refused just below
+            parts = [softmax(self.forward(x[i:i + batch_size], training=False))
+                     for i in range(0, len(x), batch_size)]
         out = np.concatenate(parts)
         if not all_finite(out):  # the input was checked: the weights themselves hold NaN or infinity
             raise ValueError("the model's output is NaN or infinite: its weights hold NaN or infinity "
