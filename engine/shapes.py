@@ -92,9 +92,10 @@ def unused_cells(n, f, stride, padding, dilation, size):
       - with dilation 1, the gaps between windows when the stride is larger than the kernel;
       - with dilation, also the holes between a window's taps that no other window fills.
 
-    ValueError when there are more than MAX_LISTED of them (too many to list), and when a dilated
-    window with a stride above SCAN_STRIDES slides over more than SCAN_CELLS cells (too much
-    work to follow every tap); the output size itself is never in doubt.
+    _TooMany when there are more than MAX_LISTED of them (conv_output_size says they are too
+    many to list), ValueError when a dilated window with a stride above SCAN_STRIDES slides over
+    more than SCAN_CELLS cells (too much work to follow every tap); the output size itself is
+    never in doubt.
     """
     s, d, p = stride, dilation, padding
     last = (size - 1) * s + (f - 1) * d  # the last padded cell any window reaches

@@ -95,6 +95,10 @@ def api_calls():
         ("Conv2D.forward", lambda x: nn.Conv2D(1, 2, 3).forward(x), dict(x=x)),
         ("Dense.forward", lambda x: nn.Dense(36, 2).forward(x), dict(x=x.reshape(1, 36))),
         ("MaxPool2D.forward", lambda x: nn.MaxPool2D(2).forward(x), dict(x=x)),
+        ("MaxPool2D forward and backward", lambda size, stride: (lambda layer: layer.backward(
+            np.ones_like(layer.forward(x))))(nn.MaxPool2D(size, stride)), dict(size=2, stride=None)),
+        ("Conv2D forward and backward", lambda stride, padding: (lambda layer: layer.backward(
+            np.ones_like(layer.forward(x))))(nn.Conv2D(1, 2, 3, stride, padding)), dict(stride=1, padding=0)),
         ("BatchNorm2D.forward", lambda x: nn.BatchNorm2D(1).forward(x), dict(x=x)),
         ("Sequential.forward", lambda x: model().forward(x), dict(x=digits)),
         ("Sequential.predict", lambda x, batch_size: model().predict(x, batch_size), dict(x=digits, batch_size=2)),
