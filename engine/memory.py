@@ -29,13 +29,20 @@ _UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 _set_mb = None  # a limit set from Python; None: the environment's
 
 
+_env_seen = (None, DEFAULT_MB)  # (the variable's text, the limit it gives): parsed once per change
+
+
 def _mb_from_env():
     """CONVLAB_MAX_ARRAY_MB as a whole number of at least 1; the default when unset or not a number."""
-    try:
-        value = int(os.environ.get(ENV_NAME, ""))
-    except ValueError:
-        return DEFAULT_MB
-    return max(value, 1)
+    global _env_seen
+    raw = os.environ.get(ENV_NAME)
+    if raw != _env_seen[0]:
+        try:
+            value = max(int(raw), 1)
+        except (TypeError, ValueError):
+            value = DEFAULT_MB
+        _env_seen = (raw, value)
+    return _env_seen[1]
 
 
 def max_array_mb():
@@ -85,7 +92,9 @@ def check_allocation(shape, dtype, what):
     for the array, such as "padded input". Costs a few multiplications: call it before the
     allocation, not after.
     """
-    size = nbytes(shape, dtype)
+    size = math.prod(shape) * np.dtype(dtype).itemsize  # Python ints: no overflow
+    if size <= 2**20:  # below the smallest limit there is: nothing more to look up
+        return
     limit = max_array_bytes()
     if size > limit:
         shape_text = "(" + ", ".join(str(int(n)) for n in shape) + ("," if len(shape) == 1 else "") + ")"
