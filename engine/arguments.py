@@ -15,9 +15,18 @@ def shown(value, limit=40):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def as_array(x, name):
+    """np.asarray(x), or ValueError naming `name` for ragged lists, which make no array."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):
+        raise ValueError(f"the {name} must be an array of numbers (lists of equal lengths), "
+                         f"not {shown(x)}") from None
+
+
 def as_float_array(x, name):
     """x as a float array: float64 kept, any other numbers as float32; ValueError otherwise."""
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     if arr.dtype == np.float64:
         return arr
     if arr.dtype.kind not in "fiub":
@@ -42,6 +51,13 @@ def whole_number(value, name, minimum):
     if value < minimum:
         raise ValueError(f"the {name} must be at least {minimum}, not {value}")
     return int(value)
+
+
+def flag(value, name):
+    """value as a bool: True or False (NumPy's too), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, not {shown(value)}")
+    return bool(value)
 
 
 def pair(value, name, minimum):

@@ -13,7 +13,8 @@ import numpy as np
 
 from engine._kernels import conv as conv_kernels
 from engine._kernels import filter as filter_kernels
-from engine.arguments import as_float_array, check_finite, pair
+from engine.arguments import as_float_array, check_finite, flag, pair, shown
+from engine.memory import check_allocation
 from engine.padding import flat_padded, pad2d, resolve_padding
 from engine.shapes import window_output_size
 
@@ -44,6 +45,16 @@ def _conv_setup(x, w, stride, padding, dilation):
         size = f"{fh}x{fw}" if dilation == (1, 1) else f"{fh}x{fw} (dilation {dilation[0]}x{dilation[1]})"
         pad_text = pads[0] if len(set(pads)) == 1 else pads
         raise ValueError(f"a {size} kernel does not fit in a {h}x{wd} input with padding {pad_text}")
+    n, k = x.shape[0], w.shape[0]
+    hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
+    check_allocation((n, x.shape[1], hp, wp), dtype, "padded input")
+    check_allocation((n, k, ho, wo), dtype, "output")
+    # A stride beyond the padded input leaves one window either way, and a dilation beyond it
+    # can only be a 1-wide kernel's, where it changes nothing: the kernels take int64.
+    stride = (min(stride[0], hp), min(stride[1], wp))
+    dilation = (min(dilation[0], hp), min(dilation[1], wp))
+    if stride == (1, 1):  # the wide-row kernels keep output rows as wide as the padded input
+        check_allocation((n, k, ho, wp), dtype, "output with rows as wide as the padded input")
     return x, w, stride, dilation, pads, (ho, wo)
 
 
@@ -64,9 +75,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     check_finite(w, "kernel")
     w = np.ascontiguousarray(w)
     if b is not None:
-        b = np.asarray(b, dtype=x.dtype)
+        b = as_float_array(b, "bias").astype(x.dtype, copy=False)
         if b.shape != (w.shape[0],):
             raise ValueError(f"the bias must have one value per filter ({w.shape[0]}), not shape {b.shape}")
+        check_finite(b, "bias")
     if stride == (1, 1) and _filter_path_pays(wo):
         return _filter_forward(x, w, b, pads, dilation, (ho, wo))
     if stride == (1, 1):
@@ -121,12 +133,21 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, need_dx=True):
     back through the kernel (a "full" convolution); db sums dy over batch and positions.
     With need_dx=False dx is None and is not computed (a network's first layer needs none).
     """
+    return backward_unscanned(dy, x, w, stride, padding, dilation, need_dx, scan=True)
+
+
+def backward_unscanned(dy, x, w, stride=1, padding=0, dilation=1, need_dx=True, scan=False):
+    """conv2d_backward without looking at every value of x and w for NaN (scan=False): for a
+    layer whose forward pass has just checked them. Shapes and dy are checked all the same."""
     x, w, stride, dilation, pads, (ho, wo) = _conv_setup(x, w, stride, padding, dilation)
-    dy = np.asarray(dy, dtype=x.dtype)
+    dy = as_float_array(dy, "upstream gradient").astype(x.dtype, copy=False)
     expected = (x.shape[0], w.shape[0], ho, wo)
     if dy.shape != expected:
         raise ValueError(f"the upstream gradient must have the output's shape {expected}, not {dy.shape}")
     check_finite(dy, "upstream gradient")
+    if scan:
+        check_finite(x, "input")
+        check_finite(w, "kernel")
     dy = np.ascontiguousarray(dy)
     w = np.ascontiguousarray(w)
     dw = np.zeros_like(w)
@@ -169,8 +190,9 @@ def conv1d(x, w, mode="full", flip=True):
     >>> conv1d([0, 1, 2, 3, 4], [1, -1, 2])
     array([0., 1., 1., 3., 5., 2., 8.], dtype=float32)
     """
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+    if not isinstance(mode, str) or mode not in ("full", "same", "valid"):
+        raise ValueError(f"mode must be 'full', 'same' or 'valid', not {shown(mode)}")
+    flip = flag(flip, "flip")
     x = as_float_array(x, "signal")
     w = as_float_array(w, "kernel")
     if x.ndim != 1 or w.ndim != 1:
@@ -182,6 +204,7 @@ def conv1d(x, w, mode="full", flip=True):
     dtype = np.result_type(x.dtype, w.dtype)
     k = w if flip else w[::-1]
     n, m = x.size, w.size
+    check_allocation((n + m - 1,), dtype, "full convolution")
     full = np.zeros(n + m - 1, dtype=dtype)
     for j in range(m):  # m shifted copies of x, each scaled by one kernel value
         full[j:j + n] += k[j] * x

@@ -7,13 +7,20 @@
            [-1.,  0.,  1.]], dtype=float32)
 """
 
+import inspect
+
 import numpy as np
+
+from engine.arguments import as_float_array, flag, real_number, shown
+from engine.memory import check_allocation
 
 
 def _odd_size(size):
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size % 2 == 0:
-        raise ValueError(f"the kernel size must be an odd whole number such as 3 or 5, not {size!r}")
-    return int(size)
+        raise ValueError(f"the kernel size must be an odd whole number such as 3 or 5, not {shown(size)}")
+    size = int(size)
+    check_allocation((size, size), np.float64, "kernel")  # worked out in float64, then made float32
+    return size
 
 
 def _k(rows):
@@ -37,8 +44,7 @@ def box(size=3):
 def gaussian(size=5, sigma=1.0):
     """A Gaussian bell exp(-(r^2) / 2 sigma^2), normalised to sum 1: a smooth blur."""
     size = _odd_size(size)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, not {sigma}")
+    sigma = real_number(sigma, "sigma of the Gaussian", above=0)
     r = np.arange(size) - size // 2
     g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
     return (g / g.sum()).astype(np.float32)
@@ -89,8 +95,11 @@ def gabor(size=15, theta=0.0, wavelength=6.0, sigma=3.0, gamma=0.5, psi=0.0):
     under a Gaussian envelope of width sigma and aspect ratio gamma; psi shifts the phase.
     It answers to stripes of one orientation and spacing, like early visual neurons."""
     size = _odd_size(size)
-    if not wavelength > 0 or not sigma > 0 or not gamma > 0:
-        raise ValueError("wavelength, sigma and gamma must all be positive")
+    wavelength = real_number(wavelength, "wavelength", above=0)
+    sigma = real_number(sigma, "sigma of the envelope", above=0)
+    gamma = real_number(gamma, "aspect ratio gamma", above=0)
+    theta = real_number(theta, "angle theta")
+    psi = real_number(psi, "phase psi")
     r = np.arange(size) - size // 2
     y, x = np.meshgrid(r, r, indexing="ij")
     xr = x * np.cos(theta) + y * np.sin(theta)
@@ -105,9 +114,15 @@ NAMES = ["identity", "box", "gaussian", "sharpen", "sobel_x", "sobel_y", "prewit
 
 def by_name(name, **params):
     """The named kernel, e.g. by_name('gaussian', size=5, sigma=1.5)."""
-    if name not in NAMES:
-        raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(NAMES)}")
-    return globals()[name](**params)
+    if not isinstance(name, str) or name not in NAMES:
+        raise ValueError(f"unknown kernel {shown(name)}; choose one of {', '.join(NAMES)}")
+    make = globals()[name]
+    known = inspect.signature(make).parameters
+    unknown = [k for k in params if k not in known]
+    if unknown:
+        takes = f"it takes {', '.join(known)}" if known else "it takes none"
+        raise ValueError(f"the {name} kernel has no setting {shown(unknown[0])}; {takes}")
+    return make(**params)
 
 
 def flip(kernel):
@@ -121,8 +136,9 @@ def apply(image, kernel, convolve=False, mode="zero"):
     Returns the feature map (H, W)."""
     from engine.conv import conv2d, pad2d
 
-    image = np.asarray(image, dtype=np.float32)
-    kernel = np.asarray(kernel, dtype=np.float32)
+    convolve = flag(convolve, "convolve")
+    image = as_float_array(image, "image").astype(np.float32, copy=False)
+    kernel = as_float_array(kernel, "kernel").astype(np.float32, copy=False)
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError("apply takes one grey image (H, W) and one kernel (F, F)")
     fh, fw = kernel.shape

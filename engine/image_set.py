@@ -17,6 +17,8 @@ import zipfile
 
 import numpy as np
 
+from engine.arguments import as_array, whole_number
+from engine.memory import check_allocation
 from engine.preprocess import mnist_style
 
 FORMAT_VERSION = 1
@@ -36,7 +38,7 @@ def check_class_names(names, max_classes=MAX_CLASSES):
     """The names as a list of stripped strings, or ImageSetError if one is empty, repeated
     (ignoring case), too long or holds a control character, or there are none or more than
     max_classes."""
-    if isinstance(names, str):
+    if isinstance(names, (str, dict)) or not hasattr(names, "__iter__"):
         raise ImageSetError("give the class names as a list, e.g. ['circle', 'square']")
     names = [str(n).strip() for n in names]
     if not names:
@@ -62,12 +64,17 @@ def check_class_names(names, max_classes=MAX_CLASSES):
 
 def _as_uint8_image(image):
     """A (28, 28) image: float in [0, 1] or uint8, as uint8 (255 = full ink)."""
-    a = np.asarray(image)
+    try:
+        a = as_array(image, "example")
+    except ValueError as err:
+        raise ImageSetError(str(err)) from None
     if a.shape != (28, 28):
         raise ImageSetError(f"an example must be a 28 x 28 image, not an array of shape {a.shape}")
     if a.dtype == np.uint8:
         return a.copy()
-    if a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
+    if a.dtype.kind in "fiu" and not np.all(np.isfinite(a)):
+        raise ImageSetError("an example holds NaN or infinity: give values from 0 to 1 (or uint8)")
+    if a.dtype.kind not in "fiu" or a.min() < 0 or a.max() > 1:
         raise ImageSetError("an example given as numbers must hold values from 0 to 1 (or be uint8)")
     return np.round(a * 255).astype(np.uint8)
 
@@ -82,9 +89,13 @@ class ImageSet:
 
     def __init__(self, class_names, max_per_class=200, max_total=1000):
         self.class_names = check_class_names(class_names)
-        self.max_per_class, self.max_total = int(max_per_class), int(max_total)
-        if self.max_per_class < 1 or self.max_total < 1:
-            raise ImageSetError("the limits on examples must be at least 1")
+        try:
+            self.max_per_class = whole_number(max_per_class, "limit on examples per class", 1)
+            self.max_total = whole_number(max_total, "limit on examples", 1)
+            # a full set is handed to training as float32 (N, 1, 28, 28): it must be possible to make
+            check_allocation((self.max_total, 1, 28, 28), np.float32, "set of training images")
+        except ValueError as err:
+            raise ImageSetError(str(err)) from None
         self.images = np.zeros((0, 28, 28), np.uint8)
         self.labels = np.zeros(0, np.int64)
         self.ids = np.zeros(0, np.int64)
@@ -242,6 +253,10 @@ class ImageSet:
         share heldout_sizes() gives, chosen at random with `seed` (the same set and seed give
         the same split). x: (N, 1, 28, 28) float32, y: (N,) int64, each part in set order."""
         sizes = self.heldout_sizes(heldout)
+        try:
+            seed = whole_number(seed, "seed", 0)
+        except ValueError as err:
+            raise ImageSetError(str(err)) from None
         rng = np.random.default_rng(seed)
         held = np.zeros(len(self), bool)
         for c, name in enumerate(self.class_names):

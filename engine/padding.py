@@ -8,7 +8,8 @@ images out as the convolution kernels read them.
 import numpy as np
 
 from engine._kernels import conv as conv_kernels
-from engine.arguments import as_float_array, pair
+from engine.arguments import as_float_array, pair, shown, whole_number
+from engine.memory import check_allocation
 
 PAD_MODES = {"zero": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -20,15 +21,13 @@ def pad2d(x, padding, mode="zero"):
     mode: 'zero' (zeros), 'reflect' (mirror without repeating the edge: 3 2 | 1 2 3 | 2 1),
     'replicate' (repeat the edge: 1 1 | 1 2 3 | 3 3) or 'circular' (wrap around: 2 3 | 1 2 3 | 1 2).
     """
-    if mode not in PAD_MODES:
-        raise ValueError(f"padding mode must be one of {', '.join(PAD_MODES)}, not {mode!r}")
+    if not isinstance(mode, str) or mode not in PAD_MODES:
+        raise ValueError(f"the padding mode must be one of {', '.join(PAD_MODES)}, not {shown(mode)}")
     x = as_float_array(x, "input")
     if x.ndim not in (2, 4):
         raise ValueError(f"pad2d takes an (H, W) grid or an (N, C, H, W) batch, not {x.ndim} axes")
     if isinstance(padding, (tuple, list)) and len(padding) == 4:
-        for v in padding:
-            pair(v, "padding", 0)
-        top, bottom, left, right = (int(v) for v in padding)
+        top, bottom, left, right = (whole_number(v, "padding", 0) for v in padding)
     else:
         ph, pw = pair(padding, "padding", 0)
         top, bottom, left, right = ph, ph, pw, pw
@@ -40,6 +39,7 @@ def pad2d(x, padding, mode="zero"):
         raise ValueError(f"circular padding can wrap around at most once ({h}x{w} input)")
     if x.size == 0 and mode != "zero":
         raise ValueError("cannot pad an empty input")
+    check_allocation(x.shape[:-2] + (h + top + bottom, w + left + right), x.dtype, "padded input")
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     return np.pad(x, widths, mode=PAD_MODES[mode])
 
@@ -81,4 +81,5 @@ def flat_padded_empty(shape, pads, fw, dw, dtype):
     top, bottom, left, right = pads
     n, c, h, w = shape
     wp = w + left + right
+    check_allocation((n, c, (h + top + bottom) * wp + (fw - 1) * dw), dtype, "padded input, laid out flat")
     return np.empty((n, c, (h + top + bottom) * wp + (fw - 1) * dw), dtype=dtype), wp

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine._kernels import pool as pool_kernels
 from engine.arguments import as_float_array, check_finite, pair
+from engine.memory import check_allocation
 from engine.shapes import window_output_size
 
 
@@ -29,7 +30,9 @@ def _setup(x, size, stride):
         raise ValueError(f"a {fh}x{fw} pooling window does not fit in a {h}x{w} input")
     ho = window_output_size(h, fh, sh)
     wo = window_output_size(w, fw, sw)
-    return np.ascontiguousarray(x), (fh, fw), (sh, sw), (ho, wo)
+    check_allocation(x.shape[:2] + (ho, wo), x.dtype, "pooled output")
+    # a stride beyond the input leaves one window either way; the kernels take int64
+    return np.ascontiguousarray(x), (fh, fw), (min(sh, h), min(sw, w)), (ho, wo)
 
 
 def pool_forward(x, size, stride, kind):
@@ -46,9 +49,11 @@ def pool_forward(x, size, stride, kind):
 
 def _backward(dy, x, size, stride, kind):
     x, (fh, fw), (sh, sw), (ho, wo) = _setup(x, size, stride)
-    dy = np.ascontiguousarray(np.asarray(dy, dtype=x.dtype))
+    dy = np.ascontiguousarray(as_float_array(dy, "upstream gradient"), dtype=x.dtype)
     if dy.shape != x.shape[:2] + (ho, wo):
         raise ValueError(f"the upstream gradient must have the pooled shape {x.shape[:2] + (ho, wo)}, not {dy.shape}")
+    check_finite(dy, "upstream gradient")
+    check_allocation(x.shape, x.dtype, "input gradient")
     out, arg = pool_forward(x, size, stride, kind)
     dx = np.zeros_like(x)
     pool_kernels.pool_backward(dy, x, out, arg, fh, fw, sh, sw, kind, dx)

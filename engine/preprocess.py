@@ -9,13 +9,23 @@ out: photo_ink() keeps only what stands out from the image's typical level.
 import numpy as np
 from PIL import Image
 
+from engine.arguments import as_array, check_finite, flag, real_number
+from engine.memory import check_allocation
+
 
 def to_grey(image):
     """An (H, W), (H, W, 3) or (H, W, 4) image as (H, W) float32 ink in [0, 1] (1 = ink).
 
     Transparent pixels count as background; a light background is inverted so ink is bright.
+    ValueError for an image that is empty, holds NaN, infinity or anything but real numbers.
     """
-    a = np.asarray(image, dtype=np.float32)
+    a = as_array(image, "image")
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"the image must hold numbers (grey levels or colours), not {a.dtype}")
+    check_allocation(a.shape, np.float32, "grey copy of the image")
+    with np.errstate(over="ignore"):  # beyond float32's range: infinite, and refused next
+        a = a.astype(np.float32)
+    check_finite(a, "image")  # after the conversion: a float64 beyond float32's range is infinite too
     if a.ndim == 3 and a.shape[2] in (3, 4):
         grey = a[..., :3].mean(axis=2)
         if a.shape[2] == 4:
@@ -24,6 +34,8 @@ def to_grey(image):
         grey = a
     else:
         raise ValueError(f"expected a grey, RGB or RGBA image, not an array of shape {a.shape}")
+    if grey.size == 0:
+        raise ValueError(f"the image is empty (shape {a.shape}): it has no pixels")
     if grey.max() > 1.0:
         grey = grey / 255.0
     if grey.mean() > 0.5:  # dark ink on a light background
@@ -55,6 +67,7 @@ def photo_ink(image, floor=0.3):
     after to_grey has made the ink the brighter side) becomes 0, and ink within 3/4 of the
     strongest 1 (under uneven light the same pen is stronger in one place than another);
     whatever stays below `floor` (paper texture, shadows, noise) becomes 0."""
+    floor = real_number(floor, "ink floor", at_least=0, below=1)
     grey = to_grey(image)
     ink = grey - _background(grey)
     span = float(ink.max())
@@ -70,6 +83,8 @@ def mnist_style(image, threshold=0.1, photo=False):
 
     photo=True takes the background out first (see photo_ink), for pictures and uploads.
     """
+    threshold = real_number(threshold, "ink threshold", at_least=0, below=1)
+    photo = flag(photo, "photo")
     grey = photo_ink(image) if photo else to_grey(image)
     rows = np.flatnonzero(grey.max(axis=1) > threshold)
     cols = np.flatnonzero(grey.max(axis=0) > threshold)

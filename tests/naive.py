@@ -148,3 +148,14 @@ def rotate(image, degrees):
             out[i, j] = ((1 - fy) * (1 - fx) * pixel(r, c) + (1 - fy) * fx * pixel(r, c + 1)
                          + fy * (1 - fx) * pixel(r + 1, c) + fy * fx * pixel(r + 1, c + 1))
     return out
+
+
+def unused_cells(n, f, stride, padding, dilation):
+    """Input cells (0-based, before padding) that no tap of any window covers, by marking every
+    tap of every window: the reference for engine.shapes.unused_cells."""
+    eff = dilation * (f - 1) + 1
+    size = (n + 2 * padding - eff) // stride + 1
+    covered = set()
+    for start in range(0, size * stride, stride):
+        covered.update(start + k * dilation - padding for k in range(f))
+    return tuple(i for i in range(n) if i not in covered)

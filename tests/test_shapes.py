@@ -1,6 +1,7 @@
 import pytest
 
-from engine import conv_output_size
+import naive
+from engine import conv_output_size, shapes
 from engine.shapes import window_output_size
 
 
@@ -67,3 +68,60 @@ def test_formula_helper_matches_brute_force():
 def test_bad_arguments_explain_themselves(args, message):
     with pytest.raises(ValueError, match=message):
         conv_output_size(*args)
+
+
+# ---------------------------------------------------------------- unused cells, worked out arithmetically
+
+def _small_cases():
+    for n in range(1, 41):
+        for f in range(1, 6):
+            for s in range(1, 7):
+                for p in range(0, 4):
+                    for d in range(1, 5):
+                        if d * (f - 1) + 1 <= n + 2 * p:
+                            yield n, f, s, p, d
+
+
+@pytest.mark.parametrize("way", ["as used", "residue by residue"])
+def test_unused_cells_match_the_set_of_every_tap(way, monkeypatch):
+    if way == "residue by residue":  # the path big inputs with a dilated window take
+        monkeypatch.setattr(shapes, "SCAN_CELLS", 0)
+    tried = 0
+    for n, f, s, p, d in _small_cases():
+        assert conv_output_size(n, f, s, p, d).unused == naive.unused_cells(n, f, s, p, d), (n, f, s, p, d)
+        tried += 1
+    assert tried > 15000
+
+
+@pytest.mark.parametrize("n, f, s, p, d", [
+    (200_003, 3, 2, 1, 3), (150_000, 4, 3, 0, 2), (100_001, 5, 5, 2, 3), (120_001, 3, 2, 0, 5),
+])
+def test_unused_cells_of_big_dilated_inputs_match_the_reference(n, f, s, p, d):
+    assert conv_output_size(n, f, s, p, d).unused == naive.unused_cells(n, f, s, p, d)
+
+
+@pytest.mark.parametrize("args, size, unused", [
+    ((10**18, 3), 10**18 - 2, ()),
+    ((10**18, 3, 2), (10**18 - 3) // 2 + 1, (10**18 - 1,)),
+    ((10**18, 3, 1, 0, 10**6), 10**18 - 2 * 10**6, ()),
+    ((5, 3, 2**63), 1, (3, 4)),
+    ((2**70, 2**70 - 5, 7), 1, (2**70 - 5, 2**70 - 4, 2**70 - 3, 2**70 - 2, 2**70 - 1)),
+])
+def test_huge_numbers_are_worked_out_without_visiting_every_cell(args, size, unused):
+    result = conv_output_size(*args)
+    assert result.size == size
+    assert result.unused == unused
+
+
+@pytest.mark.parametrize("args", [
+    (10**18, 3, 10**17), (2**70, 2**69, 2**70), (10**6, 1, 2), (10**9, 2, 3, 0, 5),
+])
+def test_too_many_unused_cells_to_list_is_a_sentence(args):
+    with pytest.raises(ValueError, match="too many to list") as err:
+        conv_output_size(*args)
+    assert "output size" in str(err.value)
+
+
+def test_a_dilated_window_with_a_huge_stride_over_a_huge_input_is_refused_in_a_sentence():
+    with pytest.raises(ValueError, match="too much work"):
+        conv_output_size(10**7, 2, 70_000, 0, 3)

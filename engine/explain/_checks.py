@@ -5,6 +5,7 @@ from numbers import Integral
 import numpy as np
 
 from engine import nn
+from engine.arguments import whole_number
 
 
 def model(m):
@@ -36,10 +37,8 @@ def image(x):
 
 
 def whole(value, name, minimum, maximum=None):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"the {name} must be a whole number, not {value!r}")
-    if value < minimum:
-        raise ValueError(f"the {name} must be at least {minimum}, not {value}")
+    """arguments.whole_number, with an upper bound as well."""
+    value = whole_number(value, name, minimum)
     if maximum is not None and value > maximum:
         raise ValueError(f"the {name} must be at most {maximum}, not {value}")
     return int(value)

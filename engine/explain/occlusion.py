@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.explain import _checks
+from engine.memory import check_allocation
 from engine.shapes import window_output_size
 
 
@@ -53,6 +54,7 @@ def occlusion_map(model, image, target, size=5, stride=1, fill=0.5, batch_size=2
     base = model.predict_proba(image[None])[0]
     target = int(_checks.classes(target, 1, len(base))[0])
     ho, wo = window_output_size(h, size, stride), window_output_size(w, size, stride)
+    check_allocation((min(batch_size, ho * wo), c, h, w), image.dtype, "batch of occluded images")
     tops, lefts = np.divmod(np.arange(ho * wo), wo)
     tops, lefts = tops * stride, lefts * stride
     hidden = np.empty(ho * wo, np.float64)

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.explain import _checks
 from engine.explain._forward import prefix_outputs
+from engine.memory import check_allocation
 from engine.lessons.receptive_field import patch, receptive_fields, window_specs
 
 
@@ -89,6 +90,7 @@ def top_patches(model, x, layer, k=9, batch_size=256, responses=None):
     r = field.size
     # in coordinates of the image padded by r on every side no window is clipped
     padded_field = replace(field, start=field.start + r)
+    check_allocation((responses.values.shape[1], k, c, r, r), x.dtype, "set of top patches")
     order = np.argsort(-responses.values, axis=0, kind="stable")[:k].T  # (K, k)
     rows = np.take_along_axis(responses.rows.T, order, axis=1)
     cols = np.take_along_axis(responses.cols.T, order, axis=1)
@@ -121,6 +123,7 @@ def mean_response_by_class(values, labels, n_classes=None):
         raise ValueError("the labels must be whole numbers from 0 up")
     top = int(labels.max()) + 1 if labels.size else 0
     n_classes = top if n_classes is None else _checks.whole(n_classes, "number of classes", max(top, 1))
+    check_allocation((n_classes, values.shape[1]), np.float64, "table of mean responses")
     sums = np.zeros((n_classes, values.shape[1]), np.float64)
     np.add.at(sums, labels, values)
     counts = np.bincount(labels, minlength=n_classes)[:, None]

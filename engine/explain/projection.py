@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.explain import _checks
 from engine.explain._forward import prefix_output
+from engine.memory import check_allocation
 
 
 def penultimate_features(model, x, batch_size=256):
@@ -64,6 +65,7 @@ def fit_pca(features, n_components=2):
     n_components = _checks.whole(n_components, "number of components", 1, min(n, d))
     if not np.isfinite(f).all():
         raise ValueError("the features contain NaN or infinity")
+    check_allocation((n, d), f.dtype, "centred copy of the features")  # and the SVD's factors
     mean = f.mean(axis=0)
     _, s, vt = np.linalg.svd(f - mean, full_matrices=False)
     vt = vt[:n_components]

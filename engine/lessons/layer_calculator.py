@@ -16,7 +16,10 @@ and (features,) after a Flatten.
 from dataclasses import dataclass
 from numbers import Real
 
+import numpy as np
+
 from engine.arguments import shown, whole_number
+from engine.memory import check_allocation
 from engine.nn import LAYER_TYPES
 
 LAYER_KINDS = list(LAYER_TYPES)
@@ -42,6 +45,8 @@ def _option(value):
 
 def build_layer(spec, in_shape):
     """The layer a spec describes, for inputs of in_shape, without weights."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"a layer is a table such as {{'type': 'Conv2D', 'out_ch': 8}}, not {shown(spec)}")
     kind = spec.get("type")
     if kind not in LAYER_TYPES:
         raise ValueError(f"unknown layer type {shown(kind)}; use one of {', '.join(LAYER_KINDS)}")
@@ -56,16 +61,27 @@ def build_layer(spec, in_shape):
 def summarize(specs, input_shape):
     """Rows (index, name, output shape, parameter count, formula) for each layer.
 
-    Raises ValueError naming the first layer that does not fit the shape it receives.
+    Raises ValueError naming the first layer that does not fit the shape it receives, or whose
+    output for one input or one of whose weight arrays (in float32) would be larger than the
+    limit per array (engine.memory): a network that could never be built here.
     """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3):
+        raise ValueError(f"the input shape is (channels, height, width) or (features,), not {shown(input_shape)}")
+    if isinstance(specs, (str, dict)) or not hasattr(specs, "__iter__"):
+        raise ValueError(f"the layers are a list of tables, one per layer, not {shown(specs)}")
     shape = tuple(whole_number(v, "input size", 1) for v in input_shape)
+    check_allocation(shape, np.float32, "input")
     rows = []
     for i, spec in enumerate(specs, start=1):
         try:
             layer = build_layer(spec, shape)
             shape = layer.output_shape(shape)
+            check_allocation(shape, np.float32, "output for one input")
+            for name, weights in layer.param_shapes().items():
+                check_allocation(weights, np.float32, f"weight array {name!r}")
         except ValueError as err:
-            raise ValueError(f"layer {i} ({spec.get('type')}): {err}") from None
+            kind = spec.get("type") if isinstance(spec, dict) else None
+            raise ValueError(f"layer {i} ({kind[:40] if isinstance(kind, str) else shown(kind)}): {err}") from None
         rows.append(Row(i, layer.name, shape, layer.n_params, layer.param_formula()))
     return rows
 

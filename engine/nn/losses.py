@@ -3,6 +3,7 @@
 import numpy as np
 
 from engine._kernels import loss as loss_kernels
+from engine.arguments import as_array, as_float_array
 
 
 def softmax(logits):
@@ -19,8 +20,9 @@ def softmax_cross_entropy(logits, labels):
     Returns (loss, dlogits) with dlogits = (softmax(logits) - onehot(labels)) / N.
     The work is one kernel (engine/_kernels/loss.py); tests/naive.py holds the NumPy formula.
     """
-    logits = np.asarray(logits)
-    labels = np.asarray(labels)
+    if not (isinstance(logits, np.ndarray) and logits.dtype in (np.float32, np.float64)):
+        logits = as_float_array(logits, "logits")
+    labels = as_array(labels, "labels")
     if logits.ndim != 2 or labels.shape != (logits.shape[0],):
         raise ValueError(f"expected logits (N, classes) and labels (N,), got {logits.shape} and {labels.shape}")
     if labels.size and labels.dtype.kind not in "iu":
@@ -36,8 +38,8 @@ def softmax_cross_entropy(logits, labels):
 
 def mse(pred, target):
     """Mean squared error mean((pred - target)^2); returns (loss, dpred = 2 (pred - target) / size)."""
-    pred = np.asarray(pred)
-    target = np.asarray(target, dtype=pred.dtype)
+    pred = as_float_array(pred, "prediction")
+    target = as_float_array(target, "target").astype(pred.dtype, copy=False)
     if pred.shape != target.shape:
         raise ValueError(f"prediction {pred.shape} and target {target.shape} must have the same shape")
     diff = pred - target

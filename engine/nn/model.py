@@ -2,11 +2,21 @@
 
 import numpy as np
 
-from engine.arguments import as_float_array, check_finite
+from engine.arguments import as_float_array, check_finite, shown, whole_number
+from engine.finite import all_finite
 from engine.nn import fusion, model_file
 from engine.nn.layers.base import FLOATS, Module
 
 FORMAT_VERSION = model_file.FORMAT_VERSION
+
+
+def _batch(x):
+    """x as a float array with a batch axis and at least one input: for predicting."""
+    if not (isinstance(x, np.ndarray) and x.dtype in FLOATS):
+        x = as_float_array(x, "input")
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"the input must be a batch (N, ...) of at least one input, not an array of shape {x.shape}")
+    return x
 
 
 class Sequential:
@@ -16,6 +26,9 @@ class Sequential:
     """
 
     def __init__(self, layers):
+        if isinstance(layers, (str, dict, Module)) or not hasattr(layers, "__iter__"):
+            raise ValueError(f"a Sequential model takes a list of layers such as [nn.Conv2D(...), nn.ReLU()], "
+                             f"not {shown(layers)}")
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("a Sequential model needs at least one layer")
@@ -63,9 +76,16 @@ class Sequential:
         maps stay in the CPU caches (256 images ran twice as fast as 1,000)."""
         from engine.nn.losses import softmax
 
-        parts = [softmax(self.forward(x[i:i + batch_size], training=False))
-                 for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts)
+        x = _batch(x)
+        batch_size = whole_number(batch_size, "batch size", 1)
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN weights are refused just below
+            parts = [softmax(self.forward(x[i:i + batch_size], training=False))
+                     for i in range(0, len(x), batch_size)]
+        out = np.concatenate(parts)
+        if not all_finite(out):  # the input was checked: the weights themselves hold NaN or infinity
+            raise ValueError("the model's output is NaN or infinite: its weights hold NaN or infinity "
+                             "(train it again, with a smaller learning rate)")
+        return out
 
     def predict(self, x, batch_size=256):
         """The most likely class of each input: (N,) int64."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.arguments import shown, whole_number
 from engine.finite import all_finite
+from engine.memory import check_allocation
 from engine.nn.layers import LAYER_TYPES, layer_from_config
 
 FORMAT_VERSION = 1
@@ -172,6 +173,10 @@ def _read_array(archive, members, key, max_bytes, expect=None):
             raise ModelFileError(f"{NOT_A_MODEL}: its {key} has the shape {shown(shape)}")
         if expect is not None:
             expect(dtype, shape)
+        try:  # ModelLimits keep models far below it; the limit per array holds all the same
+            check_allocation(shape, dtype, f"array {key!r}")
+        except ValueError as err:
+            raise ModelFileError(f"{NOT_A_MODEL}: {err}") from None
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > max_bytes or info.file_size != f.tell() + nbytes:
             raise ModelFileError(f"{NOT_A_MODEL}: its {key} is not the size its header says")

@@ -3,7 +3,7 @@ the steps over a data set."""
 
 import numpy as np
 
-from engine.arguments import NotFiniteError
+from engine.arguments import NotFiniteError, as_array, as_float_array, whole_number
 from engine.finite import all_finite
 from engine.nn.losses import softmax_cross_entropy
 
@@ -27,7 +27,8 @@ def train_step(model, optimizer, x, y):
     advice = (f"the learning rate ({optimizer.lr:g}) is probably too high, so the weights "
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()
-    x = np.asarray(x)
+    if not (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)):
+        x = as_float_array(x, "input")
     if not all_finite(x):
         raise ValueError("the input contains NaN or infinity")
     with np.errstate(over="ignore", invalid="ignore"):
@@ -49,6 +50,12 @@ def train_step(model, optimizer, x, y):
 
 def evaluate(model, x, y, batch_size=256):
     """(mean loss, accuracy) of the model on x: (N, C, H, W), y: (N,), without dropout."""
+    if not (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)):
+        x = as_float_array(x, "images")
+    y = as_array(y, "labels")
+    batch_size = whole_number(batch_size, "batch size", 1)
+    if x.ndim < 2 or y.ndim != 1:
+        raise ValueError(f"evaluation takes images (N, C, H, W) and labels (N,), not shapes {x.shape} and {y.shape}")
     if len(x) == 0 or len(x) != len(y):
         raise ValueError(f"evaluation needs at least one image and one label per image "
                          f"(got {len(x)} images and {len(y)} labels)")

@@ -1,5 +1,6 @@
 """Ready-made networks."""
 
+from engine.arguments import whole_number
 from engine.nn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from engine.nn.model import Sequential
 
@@ -11,6 +12,7 @@ def digit_net(seed=0):
     conv 16@3x3 same (1,168) -> ReLU -> max-pool 2 -> dropout 0.25 -> flatten 784 ->
     dense 256 (200,960) -> ReLU -> dropout 0.5 -> dense 10 (2,570); softmax is in the loss.
     """
+    seed = whole_number(seed, "seed", 0)
     return Sequential([
         Conv2D(1, 8, 5, padding="same", seed=seed),
         ReLU(),

@@ -12,7 +12,11 @@
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
 
-and for model files uploaded on the compare page (model_limits(); the defaults take the largest
+The engine itself reads CONVLAB_MAX_ARRAY_MB, the largest array one computation may make
+(default 1024 MiB; engine/memory.py), in the same way: on every check, so that a notebook or a
+page gets it without being started again.
+
+For model files uploaded on the compare page (model_limits(); the defaults take the largest
 network the training page builds):
 
     CONVLAB_MAX_MODEL_PARAMS          parameters (default 4,000,000)

@@ -25,6 +25,7 @@ import numpy as np
 
 from engine._kernels import optim as optim_kernels
 from engine.arguments import as_float_array, pair, shown
+from engine.memory import check_allocation
 
 LAYER_TYPES = {}
 """Every layer type by its class name, as model files and the layer calculator name them."""
@@ -61,6 +62,7 @@ def compact_pair(value, name, minimum):
 
 def glorot_uniform(shape, fan_in, fan_out, rng, dtype):
     """Glorot (Xavier) uniform initialisation, Keras' default: U(-a, a), a = sqrt(6 / (fan_in + fan_out))."""
+    check_allocation(shape, np.float64, "array of initial weights")  # drawn in float64 first
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, shape).astype(dtype)
 
@@ -147,12 +149,22 @@ class Module:
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         return self
 
-    def _new_weights(self, weights, make_params, make_buffers=dict):
+    def _new_weights(self, weights, make_params, make_buffers=dict, dtype=np.float32):
         """Keep the arrays that make_params() and make_buffers() give (dicts), with zero
-        gradients; with weights=False call neither: the layer is counted, never run."""
+        gradients; with weights=False call neither: the layer is counted, never run. Each
+        array of param_shapes() and buffer_shapes() is held against the limit per array
+        (engine.memory) first."""
         if not weights:
             self.weightless = True
             return
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = None
+        if dtype not in FLOATS:
+            raise ValueError("a layer's weights are float32 or float64 (dtype=np.float32 or np.float64)")
+        for name, shape in {**self.param_shapes(), **self.buffer_shapes()}.items():
+            check_allocation(shape, dtype, f"array {name!r} of {self.name}")
         self.params = make_params()
         self.buffers = make_buffers()
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}

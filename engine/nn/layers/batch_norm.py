@@ -33,7 +33,7 @@ class _BatchNorm(Elementwise):
         self.eps = real_number(eps, "batch-norm epsilon", above=0)
         c = self.channels
         self._new_weights(weights, lambda: {"gamma": np.ones(c, dtype), "beta": np.zeros(c, dtype)},
-                          lambda: {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype)})
+                          lambda: {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype)}, dtype=dtype)
 
     @classmethod
     def for_input(cls, in_shape, weights=True, **options):

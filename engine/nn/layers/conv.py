@@ -5,7 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.arguments import shown, whole_number
-from engine.conv import conv2d, conv2d_backward
+from engine.conv import backward_unscanned, conv2d
 from engine.nn.layers.base import Module, Window, compact_pair, glorot_uniform, register
 from engine.nn.layers.codegen import KerasCode, TorchCode, number, whole, word
 from engine.padding import resolve_padding
@@ -51,7 +51,7 @@ class Conv2D(Module):
         rng = np.random.default_rng(seed)
         f, c, k = self.size, self.in_ch, self.out_ch
         self._new_weights(weights, lambda: {"w": glorot_uniform((k, c, f, f), c * f * f, k * f * f, rng, dtype),
-                                            "b": np.zeros(k, dtype=dtype)})
+                                            "b": np.zeros(k, dtype=dtype)}, dtype=dtype)
 
     @classmethod
     def for_input(cls, in_shape, weights=True, out_ch=1, size=3, **options):
@@ -68,7 +68,8 @@ class Conv2D(Module):
         """dx (None when need_dx is False: a network's first layer has no use for it)."""
         x, out_shape = self._need_cache()
         dy = self._gradient(dy, out_shape)
-        dx, dw, db = conv2d_backward(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
+        # forward checked x and the weights for NaN; dy is checked in conv2d_backward's own way
+        dx, dw, db = backward_unscanned(dy, x, self.params["w"], self.stride, self.padding, 1, need_dx)
         self.grads["w"] += dw
         self.grads["b"] += db
         return dx

@@ -42,7 +42,7 @@ class Dense(Module):
         rng = np.random.default_rng(seed)
         n_in, n_out = self.n_in, self.n_out
         self._new_weights(weights, lambda: {"w": glorot_uniform((n_in, n_out), n_in, n_out, rng, dtype),
-                                            "b": np.zeros(n_out, dtype)})
+                                            "b": np.zeros(n_out, dtype)}, dtype=dtype)
 
     @classmethod
     def for_input(cls, in_shape, weights=True, n_out=10, **options):

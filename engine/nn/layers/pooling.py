@@ -45,6 +45,7 @@ class _Pool(Module):
         x, out, arg = self._need_cache()
         dy = self._gradient(dy, out.shape)  # the kernel trusts dy's shape: a wrong one writes anywhere
         (fh, fw), (sh, sw) = self._sizes()
+        sh, sw = min(sh, x.shape[2]), min(sw, x.shape[3])  # as pool_forward ran it (the kernels take int64)
         dx = np.zeros_like(x)
         pool_kernels.pool_backward(np.ascontiguousarray(dy, dtype=x.dtype), x, out, arg, fh, fw, sh, sw, self.kind, dx)
         return dx
