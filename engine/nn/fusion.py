@@ -51,8 +51,10 @@ def _real(dy):
 
 
 def _threads(n):
-    """How many threads the kernels split n images over."""
-    return max(1, min(numba.get_num_threads(), n))
+    """How many parts the kernels split n images into: one per thread of Numba's pool, however
+    many of them this step may use (engine.runtime picks one or all), so that the partial
+    gradients, and their sums, are the same whichever number of threads runs them."""
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, n))
 
 
 class LayerStep:
@@ -242,7 +244,8 @@ class ReluDropoutStep:
         if training and drop.p > 0:
             key, threshold, scale = drop.new_mask_key()
         out = np.empty_like(x)
-        kernel = dropout_kernels.relu_dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_forward
+        kernel = (dropout_kernels.relu_dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM
+                  else dropout_kernels.relu_dropout_forward)
         kernel(x.reshape(-1), key, threshold, scale, out.reshape(-1))
         self._x, self._out, self._scale, self._outputs = x, out, scale, None
         return out
@@ -270,7 +273,8 @@ class ReluDropoutStep:
         if dy.shape != out.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {out.shape}, not {dy.shape}")
         dx = np.empty_like(out)
-        kernel = dropout_kernels.relu_dropout_backward_parallel if dy.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_backward
+        kernel = (dropout_kernels.relu_dropout_backward_parallel if dy.size >= dropout_kernels.PARALLEL_FROM
+                  else dropout_kernels.relu_dropout_backward)
         kernel(dy.reshape(-1), out.reshape(-1), self._scale, dx.reshape(-1))
         return dx
 

@@ -3,6 +3,7 @@ the steps over a data set."""
 
 import numpy as np
 
+from engine import runtime
 from engine.arguments import NotFiniteError
 from engine.finite import all_finite
 from engine.nn.losses import softmax_cross_entropy
@@ -23,7 +24,14 @@ def train_step(model, optimizer, x, y):
     Raises NonFiniteLossError when the loss, a gradient or the updated weights are not finite;
     the weights are then left as they were before this step (the optimizer's running
     averages may have moved).
+    After engine.configure(), the step runs on one thread or on all of Numba's, whichever has
+    been faster lately (engine/runtime.py); the result is the same either way.
     """
+    return runtime.run_on_fastest_threads(lambda: _train_step(model, optimizer, x, y),
+                                          key=(id(model), np.shape(x)))
+
+
+def _train_step(model, optimizer, x, y):
     advice = (f"the learning rate ({optimizer.lr:g}) is probably too high, so the weights "
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()

@@ -12,11 +12,12 @@ from engine.nn.layers.codegen import KerasCode, TorchCode, whole
 
 
 def _two_threads_pay(x, w):
-    """Whether a dense layer's products go to the two-thread kernels: this thread may use
-    two (a server sets one while another session's step runs), the products are big enough
+    """Whether a dense layer's products go to the two-thread kernels: Numba's pool has two
+    threads (whether this step may use both or one, see engine.runtime, the kernels and so the
+    sums are the same: on one thread their two halves run one after the other), the products are big enough
     (a million multiply-adds, about 15 us on one thread, the digit network's first layer from
     batch 5 on) and of one float dtype, which is what those kernels take."""
-    return (dense_kernels.HAVE_BLAS and numba.get_num_threads() > 1 and x.shape[0] >= 2
+    return (dense_kernels.HAVE_BLAS and numba.config.NUMBA_NUM_THREADS > 1 and x.shape[0] >= 2
             and x.shape[0] * w.size >= 1_000_000 and x.dtype == w.dtype
             and w.dtype in (np.float32, np.float64) and w.flags.c_contiguous)
 
