@@ -13,10 +13,6 @@ class NonFiniteLossError(ValueError):
     """The loss or the gradients became NaN or infinite: training cannot go on."""
 
 
-def _all_finite(arrays):
-    return all(all_finite(a) for a in arrays)
-
-
 def train_step(model, optimizer, x, y):
     """Forward, softmax cross-entropy loss, backward and one optimizer update on a batch.
 
@@ -47,11 +43,12 @@ def _train_step(model, optimizer, x, y):
         if not np.isfinite(loss):
             raise NonFiniteLossError(f"the loss became {loss}: {advice}")
         model.backward(dlogits, need_dx=False)
-    if not _all_finite(layer.grads[name] for layer, name in model.parameters()):
-        raise NonFiniteLossError(f"the gradients became infinite: {advice}")
     with np.errstate(over="ignore", invalid="ignore"):
-        if not optimizer.checked_step():
-            raise NonFiniteLossError(f"this update would have made the weights infinite: {advice}")
+        updated, gradients_finite = optimizer.checked_update()
+    if not gradients_finite:
+        raise NonFiniteLossError(f"the gradients became infinite: {advice}")
+    if not updated:
+        raise NonFiniteLossError(f"this update would have made the weights infinite: {advice}")
     return loss
 
 
