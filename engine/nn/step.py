@@ -36,7 +36,7 @@ def _train_step(model, optimizer, x, y):
         raise ValueError("the input contains NaN or infinity")
     with np.errstate(over="ignore", invalid="ignore"):
         try:
-            logits = model.forward(x, training=True)
+            logits = model.forward(x, training=True, input_checked=True)
         except NotFiniteError as err:  # an inner layer met NaN or infinity: activations overflowed
             raise NonFiniteLossError(f"the activations overflowed ({err}): {advice}") from None
         loss, dlogits = softmax_cross_entropy(logits, y)
