@@ -64,7 +64,7 @@ def test_pause_resume_and_stop():
 
 def test_the_page_starts_from_the_recipes_defaults():
     """Adam at 3e-3, batches of 128, the learning rate times 0.8 after each epoch: the settings
-    that reach 99% on the test digits in 5 epochs (TrainingConfig)."""
+    that reached 99% on the test digits in 5 epochs (TrainingConfig)."""
     from engine.nn.recipe import TrainingConfig
 
     at = AppTest.from_file(PAGE, default_timeout=60).run()
