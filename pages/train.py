@@ -26,10 +26,12 @@ st.markdown(
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 10.0]
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 S = params.Setting
+DEFAULT = TrainingConfig()  # the optimizer, learning rate, its decay and the batch size start as the recipe's
 SETTINGS = params.Settings("train", {
-    "optimizer": S("adam", "Optimizer", "selectbox", choices=tuple(OPTIMIZERS), format_func=OPTIMIZERS.get),
-    "lr": S(1e-3, "Learning rate", "select_slider", choices=LRS, format_func=lambda v: f"{v:g}"),
-    "batch_size": S(64, "Batch size", "select_slider", choices=(16, 32, 64, 128, 256)),
+    "optimizer": S(DEFAULT.optimizer, "Optimizer", "selectbox", choices=tuple(OPTIMIZERS),
+                   format_func=OPTIMIZERS.get),
+    "lr": S(DEFAULT.lr, "Learning rate", "select_slider", choices=LRS, format_func=lambda v: f"{v:g}"),
+    "batch_size": S(DEFAULT.batch_size, "Batch size", "select_slider", choices=(16, 32, 64, 128, 256)),
     "epochs": S(1, "Epochs", low=1, high=20),
     "train_size": S(10000, "Training images", "select_slider", choices=(1000, 5000, 10000, 30000, 60000),
                     format_func=lambda v: f"{v:,}"),
@@ -44,7 +46,7 @@ SETTINGS = params.Settings("train", {
     "conv2_filters": S(16, "Filters in conv 2", low=1, high=64),
     "conv2_size": S(3, "Kernel size conv 2", "select_slider", choices=(3, 5)),
     "dense_units": S(256, "Dense units", low=8, high=1024),
-    "lr_decay": S(1.0, "Learning-rate decay per epoch", low=0.5, high=1.0),
+    "lr_decay": S(DEFAULT.lr_decay, "Learning-rate decay per epoch", low=0.5, high=1.0),
     "early_stopping": S(0, "Early stopping patience (epochs, 0 = off)", low=0, high=5),
 })
 SETTINGS.restore()

@@ -78,21 +78,27 @@ def forward_split_inputs(x, w, b, xa, xb, part, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _backward_half(xs, dy, ws, gws, dx, lo, dws, dxs):
-    """One thread's share: gws += xs.T @ dy; dx[:, lo:lo + ws.shape[0]] = dy @ ws.T."""
-    np.dot(xs.T, dy, dws)
-    for i in range(gws.shape[0]):
-        for j in range(gws.shape[1]):
-            gws[i, j] += dws[i, j]
+def _backward_half(xs, dy, ws, gws, dx, lo, dws, dxs, fresh):
+    """One thread's share: gws += xs.T @ dy (gws = xs.T @ dy when fresh: gws holds zeros, and
+    the product then goes straight into it, sparing a pass over a scratch copy and gws);
+    dx[:, lo:lo + ws.shape[0]] = dy @ ws.T."""
+    if fresh:
+        np.dot(xs.T, dy, gws)
+    else:
+        np.dot(xs.T, dy, dws)
+        for i in range(gws.shape[0]):
+            for j in range(gws.shape[1]):
+                gws[i, j] += dws[i, j]
     np.dot(dy, ws.T, dxs)
     for i in range(dx.shape[0]):
         dx[i, lo:lo + dxs.shape[1]] = dxs[i]
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def backward_split_inputs(xa, xb, dy, w, gw, dx, dxa, dxb, dwa, dwb):
+def backward_split_inputs(xa, xb, dy, w, gw, dx, dxa, dxb, dwa, dwb, fresh):
     """gw += x.T @ dy and dx = dy @ w.T, thread 0 for the first h inputs, thread 1 for the rest.
 
+    fresh: gw holds zeros (zero_grad() came last), so the products may overwrite it.
     xa, xb: (N, h), (N, n_in - h) from forward_split_inputs; dy: (N, n_out); w, gw: (n_in, n_out);
     dx: (N, n_in) out; dxa, dxb: shaped like xa, xb and dwa, dwb: (h, n_out), (n_in - h, n_out)
     scratch. All C-contiguous, of one float dtype.
@@ -100,6 +106,6 @@ def backward_split_inputs(xa, xb, dy, w, gw, dx, dxa, dxb, dwa, dwb):
     h = xa.shape[1]
     for t in prange(2):
         if t == 0:
-            _backward_half(xa, dy, w[:h], gw[:h], dx, 0, dwa, dxa)
+            _backward_half(xa, dy, w[:h], gw[:h], dx, 0, dwa, dxa, fresh)
         else:
-            _backward_half(xb, dy, w[h:], gw[h:], dx, h, dwb, dxb)
+            _backward_half(xb, dy, w[h:], gw[h:], dx, h, dwb, dxb, fresh)

@@ -1,6 +1,7 @@
 """How Sequential runs its layers: as a list of steps.
 
-A step covers one or more consecutive layers and has forward(x, training) -> output,
+A step covers one or more consecutive layers and has forward(x, training, checked) -> output
+(checked: x is known to be finite, so a step need not look again),
 backward(dy) -> dx and `outputs`, the list of outputs of each layer it covers after the
 last forward (for Sequential.activations). Most layers are their own step. The pattern every
 small CNN repeats, Conv2D (stride 1) -> ReLU -> MaxPool2D(2), with the Dropout that often
@@ -51,8 +52,10 @@ def _real(dy):
 
 
 def _threads(n):
-    """How many threads the kernels split n images over."""
-    return max(1, min(numba.get_num_threads(), n))
+    """How many parts the kernels split n images into: one per thread of Numba's pool, however
+    many of them this step may use (engine.runtime picks one or all), so that the partial
+    gradients, and their sums, are the same whichever number of threads runs them."""
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, n))
 
 
 class LayerStep:
@@ -62,7 +65,7 @@ class LayerStep:
         self.layers = [layer]
         self.outputs = [None]
 
-    def forward(self, x, training=True):
+    def forward(self, x, training=True, checked=False):
         out = self.layers[0].forward(x, training)
         self.outputs[0] = out
         return out
@@ -105,7 +108,8 @@ class ConvReluPoolStep:
                 and isinstance(pool, MaxPool2D) and pool.size in (2, (2, 2))
                 and pool.stride in (None, 2, (2, 2)))
 
-    def forward(self, x, training=True):
+    def forward(self, x, training=True, checked=False):
+        """checked: x is known to hold no NaN or infinity (the model checked its input)."""
         conv = self.layers[0]
         x = np.asarray(x)
         if conv.weightless or x.ndim != 4 or x.shape[1] != conv.in_ch:
@@ -119,7 +123,8 @@ class ConvReluPoolStep:
             return self._unfused_forward(x, training)
         dtype = np.result_type(x.dtype, w.dtype)
         x = x.astype(dtype, copy=False)
-        check_finite(x, "input")
+        if not checked:
+            check_finite(x, "input")
         # copies: the optimizer changes the weights in place before anyone asks for `outputs`
         w, b = w.astype(dtype), b.astype(dtype)
         x = np.ascontiguousarray(x)
@@ -229,7 +234,7 @@ class ReluDropoutStep:
     def matches(layers):
         return len(layers) >= 2 and type(layers[0]) is ReLU and type(layers[1]) is Dropout
 
-    def forward(self, x, training=True):
+    def forward(self, x, training=True, checked=False):
         x = np.ascontiguousarray(x)
         if x.dtype not in (np.float32, np.float64):  # the layers say what they make of it
             self._outputs = []
@@ -242,7 +247,8 @@ class ReluDropoutStep:
         if training and drop.p > 0:
             key, threshold, scale = drop.new_mask_key()
         out = np.empty_like(x)
-        kernel = dropout_kernels.relu_dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_forward
+        kernel = (dropout_kernels.relu_dropout_forward_parallel if x.size >= dropout_kernels.PARALLEL_FROM
+                  else dropout_kernels.relu_dropout_forward)
         kernel(x.reshape(-1), key, threshold, scale, out.reshape(-1))
         self._x, self._out, self._scale, self._outputs = x, out, scale, None
         return out
@@ -270,7 +276,8 @@ class ReluDropoutStep:
         if dy.shape != out.shape:
             raise ValueError(f"the upstream gradient must have the output's shape {out.shape}, not {dy.shape}")
         dx = np.empty_like(out)
-        kernel = dropout_kernels.relu_dropout_backward_parallel if dy.size >= dropout_kernels.PARALLEL_FROM else dropout_kernels.relu_dropout_backward
+        kernel = (dropout_kernels.relu_dropout_backward_parallel if dy.size >= dropout_kernels.PARALLEL_FROM
+                  else dropout_kernels.relu_dropout_backward)
         kernel(dy.reshape(-1), out.reshape(-1), self._scale, dx.reshape(-1))
         return dx
 

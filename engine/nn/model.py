@@ -38,15 +38,20 @@ class Sequential:
         self._steps = fusion.group(self.layers)
 
     # -- running
-    def forward(self, x, training=True):
+    def forward(self, x, training=True, input_checked=False):
+        """The last layer's output for x: (N, ...). input_checked: the caller has made sure that x
+        holds no NaN or infinity (nn.train_step does), so it is not scanned again."""
         if not (isinstance(x, np.ndarray) and x.dtype in FLOATS):
             x = as_float_array(x, "input")
+            input_checked = False
         if x.ndim < 2:
             raise ValueError(f"the input must be a batch (N, ...), not one array of shape {x.shape}; "
                              "for a single image or vector use x[None]")
-        check_finite(x, "input")
+        if not input_checked:
+            check_finite(x, "input")
         for step in self._steps:
-            x = step.forward(x, training)
+            # the first step's input is the model's, just checked; later steps check their own
+            x = step.forward(x, training, checked=step is self._steps[0])
         return x
 
     def backward(self, dy, need_dx=True):

@@ -31,6 +31,13 @@ class Optimizer:
         for layer, name in self.model.parameters():
             self.update((id(layer), name), layer.params[name], layer.grads[name])
 
+    def checked_update(self):
+        """(updated, gradients_finite): checked_step() if every gradient is finite, else no
+        update at all, (False, False)."""
+        if not all(all_finite(layer.grads[name]) for layer, name in self.model.parameters()):
+            return False, False
+        return self.checked_step(), True
+
     def checked_step(self):
         """step(), unless it would make a weight NaN or infinite: then every weight is put back
         as it was and the result is False (the running averages may have moved)."""
@@ -95,6 +102,16 @@ class Adam(Optimizer):
     def step(self):
         self.t += 1
         super().step()
+
+    def checked_update(self):
+        """Optimizer.checked_update with the gradients checked in the update's own pass: where a
+        gradient is not finite the kernels leave the weight and its averages alone, and the
+        whole update is undone (the other weights' running averages have moved)."""
+        if self._kernel_plan() is None:
+            return super().checked_update()
+        if self.checked_step():
+            return True, True
+        return False, all(all_finite(layer.grads[name]) for layer, name in self.model.parameters())
 
     def checked_step(self):
         """Optimizer.checked_step with the copies and the check made in the update's own pass."""

@@ -31,7 +31,13 @@ POOLING = {"max": MaxPool2D, "average": AvgPool2D}
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything a learner can set. Sizes are counts of images."""
+    """Everything a learner can set, with the training page's defaults. Sizes are counts of images.
+
+    The defaults (Adam at 3e-3, batches of 128, the learning rate times 0.8 after every epoch)
+    reached 99.08% on the test digits after 5 epochs of all 60,000 digits (nn.fit, seed 0, one
+    thread), where Adam at 1e-3 in batches of 64 had 98.99% after 5 and 98.87% after 6; an
+    epoch in batches of 128 takes less time than one of 64 (tests/benchmarks/bench_accuracy.py).
+    """
 
     conv1_filters: int = 8
     conv1_size: int = 5
@@ -44,9 +50,9 @@ class TrainingConfig:
     batch_norm: bool = False
     pooling: str = "max"             # max or average, 2x2 after each convolution
     optimizer: str = "adam"          # sgd, momentum, rmsprop, adam
-    lr: float = 1e-3
-    lr_decay: float = 1.0            # multiply the learning rate by this after every epoch
-    batch_size: int = 64
+    lr: float = 3e-3
+    lr_decay: float = 0.8            # multiply the learning rate by this after every epoch
+    batch_size: int = 128
     epochs: int = 1
     train_size: int = 60000
     augment: bool = False            # random shifts of up to 2 pixels
@@ -119,10 +125,10 @@ def build_model(cfg, classes=10, in_channels=1):
 
 def small_set_config(train_size, **settings):
     """A TrainingConfig for a learner's own small set of train_size images (a few dozen drawings,
-    say): batches of up to 16, a higher learning rate and many epochs, since an epoch is only a
+    say): batches of up to 16 and many epochs at one learning rate, since an epoch is only a
     few steps, and random shifts and rotations of up to 15 degrees, since so few examples show
     little of how a class may vary. `settings` change any of these."""
-    defaults = dict(lr=3e-3, batch_size=min(16, train_size), epochs=60, augment=True, rotation=15)
+    defaults = dict(lr=3e-3, lr_decay=1.0, batch_size=min(16, train_size), epochs=60, augment=True, rotation=15)
     return TrainingConfig(train_size=train_size, **{**defaults, **settings}).validate()
 
 

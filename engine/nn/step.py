@@ -3,6 +3,7 @@ the steps over a data set."""
 
 import numpy as np
 
+from engine import runtime
 from engine.arguments import NotFiniteError, as_array, as_float_array, whole_number
 from engine.finite import all_finite
 from engine.nn.losses import softmax_cross_entropy
@@ -12,10 +13,6 @@ class NonFiniteLossError(ValueError):
     """The loss or the gradients became NaN or infinite: training cannot go on."""
 
 
-def _all_finite(arrays):
-    return all(all_finite(a) for a in arrays)
-
-
 def train_step(model, optimizer, x, y):
     """Forward, softmax cross-entropy loss, backward and one optimizer update on a batch.
 
@@ -23,7 +20,14 @@ def train_step(model, optimizer, x, y):
     Raises NonFiniteLossError when the loss, a gradient or the updated weights are not finite;
     the weights are then left as they were before this step (the optimizer's running
     averages may have moved).
+    After engine.configure(), the step runs on one thread or on all of Numba's, whichever has
+    been faster lately (engine/runtime.py); the result is the same either way.
     """
+    return runtime.run_on_fastest_threads(lambda: _train_step(model, optimizer, x, y),
+                                          key=(id(model), np.shape(x)))
+
+
+def _train_step(model, optimizer, x, y):
     advice = (f"the learning rate ({optimizer.lr:g}) is probably too high, so the weights "
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()
@@ -33,18 +37,19 @@ def train_step(model, optimizer, x, y):
         raise ValueError("the input contains NaN or infinity")
     with np.errstate(over="ignore", invalid="ignore"):
         try:
-            logits = model.forward(x, training=True)
+            logits = model.forward(x, training=True, input_checked=True)
         except NotFiniteError as err:  # an inner layer met NaN or infinity: activations overflowed
             raise NonFiniteLossError(f"the activations overflowed ({err}): {advice}") from None
         loss, dlogits = softmax_cross_entropy(logits, y)
         if not np.isfinite(loss):
             raise NonFiniteLossError(f"the loss became {loss}: {advice}")
         model.backward(dlogits, need_dx=False)
-    if not _all_finite(layer.grads[name] for layer, name in model.parameters()):
-        raise NonFiniteLossError(f"the gradients became infinite: {advice}")
     with np.errstate(over="ignore", invalid="ignore"):
-        if not optimizer.checked_step():
-            raise NonFiniteLossError(f"this update would have made the weights infinite: {advice}")
+        updated, gradients_finite = optimizer.checked_update()
+    if not gradients_finite:
+        raise NonFiniteLossError(f"the gradients became infinite: {advice}")
+    if not updated:
+        raise NonFiniteLossError(f"this update would have made the weights infinite: {advice}")
     return loss
 
 

@@ -43,7 +43,10 @@ def fair_share_of_threads():
     On a shared server every session trains in its own thread. Two steps that each spread
     over both cores only take turns, and each pays for waking and syncing the other core:
     with four sessions training, a step that starts while another runs is quicker on one
-    thread (Numba's thread count is set per calling thread). A step alone keeps them all.
+    thread (Numba's thread count is set per calling thread). A step alone may use them all:
+    nn.train_step then runs on one thread or on all, whichever has been faster lately, since
+    other programs on the machine hold cores too (engine.runtime.FastestThreads). Either way the
+    kernels split the work into the same parts, so the weights come out the same.
     """
     global _steps_running
     with _steps_lock:

@@ -3,7 +3,8 @@
     make bench            (installs torch==2.13.0, the CPU build, first)
 
 Prints median times and ratios (engine / PyTorch; lower is better) for
-- one Adam training step of the default digit network at batch 64 and 256,
+- one Adam training step of the default digit network at batch 64 and 256, each with PASS or
+  MISS against the target of STEP_TARGET times PyTorch's step, timed in the same run,
 - filtering one 512 x 512 image with 3x3, 5x5 and 11x11 kernels (also against scipy.ndimage),
 - predicting one digit with every layer's activations,
 - the training step as the batch grows,
@@ -38,6 +39,7 @@ from numpy_digit_net import NumpyDigitNet  # noqa: E402
 
 engine.configure()  # as the app does
 
+STEP_TARGET = 0.25  # the engine's training step should take at most this much of PyTorch's time
 
 
 def median_ms(fn, repeat=20, warmup=3):
@@ -112,12 +114,20 @@ def main():
     x_train, y_train, _, _ = engine.datasets.load_digits()
     print(f"{'ms (median)':<28} {'engine':>9} {'numpy':>9} {'pytorch':>9} {'eng/pt':>8} {'np/pt':>8}")
     print("-" * 76)
+    verdicts = []
     for batch in (64, 256):
         x, y = x_train[:batch], y_train[:batch]
         ours, torch_ms = step_ms(x, y, rounds=8)
         npnet = NumpyDigitNet()
         numpy_ms = median_ms(lambda: npnet.train_step(x, y), repeat=10)
         row(f"train step, batch {batch}", ours, numpy_ms, torch_ms)
+        if torch_ms:
+            ratio = ours / torch_ms
+            verdicts.append(f"  {'PASS' if ratio <= STEP_TARGET else 'MISS'}: train step, batch {batch}: "
+                            f"{ratio:.2f}x PyTorch (target {STEP_TARGET:g}x)")
+    for line in verdicts:
+        print(line)
+    print("  (load average {:.2f} {:.2f} {:.2f})".format(*os.getloadavg()), flush=True)
 
     from scipy import ndimage
 

@@ -37,3 +37,27 @@ def test_odd_inputs_strided_x_and_gradients_that_add_up(batch):
     np.testing.assert_allclose(dx, dy @ w.T, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["w"], 2 * (x.T @ dy), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["b"], 2 * dy.sum(axis=0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [64, 200])  # split by inputs, split by rows
+def test_after_zero_grad_the_gradient_is_written_and_then_added_to(batch):
+    rng = np.random.default_rng(8)
+    layer = nn.Dense(784, 256, seed=3)
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    dy = rng.standard_normal((batch, 256)).astype(np.float32)
+    expected = x.T @ dy
+    tol = 1e-5 * np.abs(expected).max()
+    layer.grads["w"][...] = 7.0  # stale values that zero_grad() must clear
+    layer.zero_grad()
+    layer.forward(x)
+    layer.backward(dy)
+    assert np.abs(layer.grads["w"] - expected).max() <= tol
+    layer.forward(x)
+    layer.backward(dy)  # no zero_grad() in between: added to
+    assert np.abs(layer.grads["w"] - 2 * expected).max() <= 2 * tol
+    layer.zero_grad()
+    layer.astype(np.float32)  # new gradient arrays: not the ones zero_grad() cleared
+    layer.grads["w"][...] = 1.0
+    layer.forward(x)
+    layer.backward(dy)
+    assert np.abs(layer.grads["w"] - (expected + 1)).max() <= tol

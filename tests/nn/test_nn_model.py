@@ -237,6 +237,42 @@ def test_an_adam_update_that_overflows_is_undone(strided):
     after = [layer.params[name] for layer, name in model.parameters()]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
 
+@pytest.mark.parametrize("size", [(3, 2), (300, 256)])  # the serial and the parallel kernel
+@pytest.mark.parametrize("strided", [False, True])  # the kernels and the NumPy path
+def test_a_checked_adam_update_with_an_infinite_gradient_is_undone_and_says_so(size, strided):
+    model = nn.Sequential([nn.Dense(*size, seed=0), nn.Dense(size[1], 2, seed=1)])
+    if strided:
+        model.layers[0].params["w"] = np.asfortranarray(model.layers[0].params["w"])
+    opt = nn.Adam(model, lr=1e-3)
+    for layer, name in model.parameters():
+        layer.grads[name][...] = 0.5
+    assert opt.checked_update() == (True, True)
+    before = [layer.params[name].copy() for layer, name in model.parameters()]
+    averages = [m.copy() for m, _ in opt.state.values()]
+    model.layers[1].grads["w"][1, 0] = np.inf
+    assert opt.checked_update() == (False, False)
+    after = [layer.params[name] for layer, name in model.parameters()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    m, v = opt.state[(id(model.layers[1]), "w")]
+    assert np.isfinite(m).all() and np.isfinite(v).all(), "the bad gradient reached Adam's averages"
+    if not strided:  # the kernel leaves the bad gradient's averages as they were
+        assert m[1, 0] == averages[2][1, 0]
+
+
+def test_train_step_names_infinite_gradients_and_leaves_the_weights():
+    model = nn.Sequential([nn.Dense(3, 2, seed=0), nn.Dense(2, 2, seed=1)])
+    opt = nn.Adam(model, lr=1e-3)
+    # the hidden values are 0, so the logits are finite; but the first layer's weight
+    # gradient x.T @ (dy @ w1.T) is about 1e30 * 1e29: beyond float32
+    model.layers[0].params["w"][...] = 0
+    model.layers[1].params["w"][...] = [[1e30, -1e30], [1e30, -1e30]]
+    before = [layer.params[name].copy() for layer, name in model.parameters()]
+    with pytest.raises(nn.NonFiniteLossError, match="gradients became infinite"):
+        nn.train_step(model, opt, np.full((4, 3), 1e30, np.float32), np.zeros(4, int))
+    after = [layer.params[name] for layer, name in model.parameters()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
 def test_non_finite_input_is_refused():
     with pytest.raises(ValueError, match="NaN or infinity"):
         nn.digit_net().forward(np.full((1, 1, 28, 28), np.nan, np.float32))

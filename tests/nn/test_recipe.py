@@ -43,6 +43,7 @@ def test_rotations_join_the_shifts_and_a_bad_rotation_is_explained():
     with pytest.raises(ValueError, match="rotation must be between 0 and 45"):
         TrainingConfig(rotation=90).validate()
     assert small_set_config(5).batch_size == 5 and small_set_config(100, epochs=3).epochs == 3
+    assert small_set_config(24).lr_decay == 1.0  # 60 short epochs at one learning rate
 
 
 def test_average_pooling_can_replace_max_pooling():

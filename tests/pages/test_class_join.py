@@ -217,7 +217,7 @@ def finish_a_run(state):
     class_session(SimpleNamespace(url_path="train"))
     progress = SimpleNamespace(state=state, elapsed=12.5)
     run = SimpleNamespace(config=TrainingConfig(lr=0.01, epochs=2, train_size=10000), snapshot=lambda: progress)
-    record_run(run, {"lr": 1e-3, "epochs": 1, "train_size": 10000, "batch_size": 64}, 0.975)
+    record_run(run, {"lr": 3e-3, "epochs": 1, "train_size": 10000, "batch_size": 128}, 0.975)  # the page's defaults
 
 
 def test_the_training_page_records_finished_runs_with_the_settings_changed(store, made):

@@ -12,11 +12,12 @@ from engine.nn.layers.codegen import KerasCode, TorchCode, whole
 
 
 def _two_threads_pay(x, w):
-    """Whether a dense layer's products go to the two-thread kernels: this thread may use
-    two (a server sets one while another session's step runs), the products are big enough
+    """Whether a dense layer's products go to the two-thread kernels: Numba's pool has two
+    threads (whether this step may use both or one, see engine.runtime, the kernels and so the
+    sums are the same: on one thread their two halves run one after the other), the products are big enough
     (a million multiply-adds, about 15 us on one thread, the digit network's first layer from
     batch 5 on) and of one float dtype, which is what those kernels take."""
-    return (dense_kernels.HAVE_BLAS and numba.get_num_threads() > 1 and x.shape[0] >= 2
+    return (dense_kernels.HAVE_BLAS and numba.config.NUMBA_NUM_THREADS > 1 and x.shape[0] >= 2
             and x.shape[0] * w.size >= 1_000_000 and x.dtype == w.dtype
             and w.dtype in (np.float32, np.float64) and w.flags.c_contiguous)
 
@@ -26,6 +27,10 @@ class Dense(Module):
     """Fully connected: x: (N, n_in) -> x @ w + b: (N, n_out).
 
     params: w (n_in, n_out), b (n_out,): n_in·n_out + n_out numbers.
+    backward() adds to the gradients, as every layer's does; but from zero_grad() to the next
+    backward() the layer takes its weight gradient to hold zeros, and the big kernels write the
+    new gradient into it instead of adding (a training step's case: two passes over 200,960
+    values fewer for the digit network). Set grads by hand after backward, not in between.
     """
 
     input_kind = "vector"
@@ -48,6 +53,10 @@ class Dense(Module):
     def for_input(cls, in_shape, weights=True, n_out=10, **options):
         cls.check_input_shape(in_shape)
         return cls(in_shape[0], n_out, weights=weights, **options)
+
+    def zero_grad(self):
+        super().zero_grad()
+        self._fresh_grads = self.grads.get("w")  # which array holds zeros now
 
     def forward(self, x, training=True):
         self._need_weights()
@@ -77,6 +86,8 @@ class Dense(Module):
         dy = self._gradient(dy, (x.shape[0], self.n_out))  # the kernels trust its shape
         w = self.params["w"]
         gw = self.grads["w"]
+        fresh = getattr(self, "_fresh_grads", None) is gw
+        self._fresh_grads = None
         two_threads = (_two_threads_pay(x, w) and dy.dtype == w.dtype and gw.dtype == w.dtype
                        and gw.flags.c_contiguous)
         if two_threads and halves is not None:
@@ -85,15 +96,16 @@ class Dense(Module):
             scratch = [np.empty_like(xa), np.empty_like(xb),
                        np.empty((xa.shape[1], self.n_out), dtype=w.dtype),
                        np.empty((xb.shape[1], self.n_out), dtype=w.dtype)]
-            dense_kernels.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch)
+            dense_kernels.backward_split_inputs(xa, xb, np.ascontiguousarray(dy), w, gw, dx, *scratch, fresh)
         else:
             if two_threads:
-                dx, dw = np.empty(x.shape, dtype=w.dtype), np.empty_like(w)
+                dx, dw = np.empty(x.shape, dtype=w.dtype), (gw if fresh else np.empty_like(w))
                 dense_kernels.dense_backward(np.ascontiguousarray(x), np.ascontiguousarray(dy), w, dx, dw)
             else:
                 # np.dot, not @: with a batch of one, matmul skips BLAS (five times slower here)
                 dx, dw = dy @ w.T, np.dot(x.T, dy)
-            self.grads["w"] += dw
+            if dw is not gw:
+                gw += dw
         self.grads["b"] += dy.sum(axis=0)
         return dx
 
