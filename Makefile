@@ -2,7 +2,7 @@
 #   make run    install into .venv and start the app on http://localhost:8501
 #   make test   install what the tests need (Debian's chromium included), lint, and run every test
 #   make test-fast         the quick part only: no browser, no fresh processes, no long runs
-#   make bench  benchmark the engine against NumPy and PyTorch CPU
+#   make bench  benchmark the engine against NumPy and PyTorch CPU, and every page's rerun time
 #   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol,
 #                          then a class of 60 (6 training) with the teacher's board open
 #   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
@@ -63,6 +63,7 @@ bench: install-test
 	$(PY) tests/benchmarks/bench_engine.py
 	$(PY) tests/benchmarks/bench_explain.py
 	$(PY) tests/benchmarks/bench_explain_page.py
+	$(PY) tests/benchmarks/bench_pages.py
 	$(PY) tests/benchmarks/bench_accuracy.py
 	$(PY) tests/benchmarks/bench_own_classes.py
 
