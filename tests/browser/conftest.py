@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, watch_runs
 
 
 @pytest.fixture(scope="session")
@@ -36,5 +36,6 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 1600})
     pg = context.new_page()
+    watch_runs(pg)  # wait_until_idle counts the page's script runs
     yield pg
     context.close()
