@@ -45,7 +45,9 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx-light postgresql >/dev/null; \
 	fi
 
+# The kernels are compiled (or loaded from Numba's cache) before the first learner opens a page.
 run: install
+	$(PY) -m pages.server.warm_up
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
 

@@ -1,6 +1,7 @@
 """The lessons in the order a course meets them, for app.py's navigation and the home page, and
 the check every lesson page makes that it runs inside that navigation."""
 
+import functools
 import inspect
 import os
 import threading
@@ -74,9 +75,18 @@ LESSONS = [
 ]
 
 
+@functools.cache
+def _available():
+    return tuple(lesson for lesson in LESSONS if lesson.exists)
+
+
 def available_lessons():
-    """The lessons whose page file exists, in course order."""
-    return [lesson for lesson in LESSONS if lesson.exists]
+    """The lessons whose page file exists, in course order.
+
+    Looked up once per process: app.py asks on every rerun of every session, and 18 file
+    look-ups took 2-3 ms of each on a busy server.
+    """
+    return list(_available())
 
 
 _through_app = threading.local()  # whether this thread's script run came in through app.py

@@ -14,6 +14,12 @@ from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, st
 
 @pytest.fixture(scope="session")
 def app_server():
+    # Kernels compiled here, before the server starts, as the container image does at build time:
+    # with a cold cache (a fresh checkout, an edited kernel) the image filter's kernel alone takes
+    # minutes to compile on a busy machine, which a page's first run must not wait for.
+    from pages.server.warm_up import warm_up
+
+    warm_up()
     port = free_port()
     proc = start_server(port)
     yield f"http://127.0.0.1:{port}"
