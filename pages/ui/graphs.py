@@ -46,6 +46,18 @@ def line_chart(data, x_title, y_title, height=220, colours=None, where=st, marks
     where.vega_lite_chart(long, {"height": height, "width": "container", "layer": layers}, width="stretch")
 
 
+def bar_chart(values, labels, y_title, height=220, where=st, colour="#1f6fb4"):
+    """One bar per label (x axis, in the order given) with its value: as st.bar_chart draws a
+    one-column DataFrame, from a Vega-Lite spec (st.bar_chart builds an Altair chart first)."""
+    rows = [{"label": str(label), "value": float(v)} for label, v in zip(labels, values)]
+    spec = {"height": height, "width": "container", "data": {"values": rows},
+            "mark": {"type": "bar", "color": colour},
+            "encoding": {"x": {"field": "label", "type": "nominal", "sort": None, "title": None,
+                               "axis": {"labelAngle": 0}},
+                         "y": {"field": "value", "type": "quantitative", "title": y_title}}}
+    where.vega_lite_chart(spec, width="stretch")
+
+
 def long_form(data, index="x"):
     """data's columns one under the other, as Vega-Lite wants them: columns index, "series",
     "value" and "dot" (whether the series is short enough for a dot on each point), without
