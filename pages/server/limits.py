@@ -11,6 +11,9 @@
                                 once, for a learner's own classes (default 20)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
+    CONVLAB_PAGE_THREADS        Numba threads a page's own kernels use (default 1, so that pages
+                                beside training do not wait for a second core; read by
+                                pages/ui/lessons.py)
 
 and for model files uploaded on the compare page (model_limits(); the defaults take the largest
 network the training page builds):
