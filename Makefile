@@ -2,7 +2,7 @@
 #   make run    install into .venv and start the app on http://localhost:8501
 #   make test   install what the tests need (Debian's chromium included), lint, and run every test
 #   make test-fast         the quick part only: no browser, no fresh processes, no long runs
-#   make bench  benchmark the engine against NumPy and PyTorch CPU
+#   make bench  benchmark the engine against NumPy and PyTorch CPU, and every page's rerun time
 #   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol,
 #                          then a class of 60 (6 training) with the teacher's board open
 #   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
@@ -45,7 +45,9 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx-light postgresql >/dev/null; \
 	fi
 
+# The kernels are compiled (or loaded from Numba's cache) before the first learner opens a page.
 run: install
+	$(PY) -m pages.server.warm_up
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
 
@@ -63,6 +65,7 @@ bench: install-test
 	$(PY) tests/benchmarks/bench_engine.py
 	$(PY) tests/benchmarks/bench_explain.py
 	$(PY) tests/benchmarks/bench_explain_page.py
+	$(PY) tests/benchmarks/bench_pages.py
 	$(PY) tests/benchmarks/bench_accuracy.py
 	$(PY) tests/benchmarks/bench_own_classes.py
 

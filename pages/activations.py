@@ -9,6 +9,7 @@ from engine.lessons import activation_lab as lab
 from pages.ui import images, params
 from pages.ui.figures import map_image
 from pages.ui.graphs import line_chart
+from pages.ui.lesson_data import gradient_norms
 from pages.ui.lessons import run_inside_app
 
 run_inside_app()
@@ -57,7 +58,7 @@ if name == "ReLU":
 st.subheader("The vanishing gradient")
 SETTINGS.widget("depth")
 depth = st.session_state.depth
-norms = {n: lab.gradient_norms(n, depth) for n in ("sigmoid", "ReLU")}
+norms = {n: gradient_norms(n, depth) for n in ("sigmoid", "ReLU")}
 table = pd.DataFrame({f"{n} network": v for n, v in norms.items()}, index=range(1, depth + 1))
 table.index.name = "layer (1 = first)"
 line_chart(np.log10(table.clip(lower=1e-30)), "layer (1 = first)", "log10 |gradient|", height=240,

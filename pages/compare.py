@@ -116,10 +116,18 @@ if len(sets) == 1 and 1 < len(chosen) <= 4:
 st.subheader("Save and export")
 pick = st.selectbox("Run", chosen)
 model = runs[pick].model
-buf = io.BytesIO()
-model.save(buf)
+
+
+def saved_model(model=model):
+    """The model file, written only when the button is pressed (compressing the weights took
+    about 100 ms of every rerun on a busy server)."""
+    buf = io.BytesIO()
+    model.save(buf)
+    return buf.getvalue()
+
+
 c1, c2, c3 = st.columns(3)
-c1.download_button("Model weights (.npz)", buf.getvalue(), "convlab_model.npz")
+c1.download_button("Model weights (.npz)", saved_model, "convlab_model.npz")
 c2.download_button("PyTorch code", to_pytorch(model, "convlab_model.npz"), "convlab_model_pytorch.py")
 c3.download_button("Keras code", to_keras(model, "convlab_model.npz"), "convlab_model_keras.py")
 with st.expander("Show the PyTorch code"):

@@ -3,13 +3,13 @@
 import copy
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from engine import nn
 from engine.preprocess import mnist_style
 from pages.ui import images, messages
 from pages.ui.figures import map_image
+from pages.ui.graphs import bar_chart
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import layer_outputs
 
@@ -71,6 +71,6 @@ if digit is not None:
         st.image(map_image(digit, width=168, signed=False), caption="What the network sees (28 x 28)")
         st.metric("Prediction", int(probs.argmax()))
         st.caption(f"with probability {probs.max():.0%}")
-    st.bar_chart(pd.DataFrame({"probability": probs}, index=[str(d) for d in range(10)]), height=200)
+    bar_chart(probs, range(10), "probability", height=200)
     st.subheader("Every layer's output")
     layer_outputs(model)

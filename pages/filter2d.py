@@ -1,13 +1,14 @@
 """2D convolution as an image filter: pick an image and a kernel, see the feature map."""
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
-from engine import conv2d, filters
-from engine.lessons import examples
-from engine.lessons.stepthrough import conv2d_window
+from engine import filters
 from pages.ui import images, inputs, messages, params
-from pages.ui.figures import grid_html, map_image, operator, side_by_side
+from pages.ui.figures import grid_html, map_image
+from pages.ui.filter_views import feature_map, input_picture, step_through, uploaded_image
 from pages.ui.lessons import run_inside_app
 
 run_inside_app()
@@ -45,23 +46,18 @@ SETTINGS = params.Settings("filter2d", {
 SETTINGS.restore()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def feature_map(image, kernel, convolve, mode):
-    out = filters.apply(image, kernel, convolve, mode)
-    return out, map_image(out, width=360)
-
-
 # ---------------------------------------------------------------- choose the image
 left, right = st.columns(2)
 with left:
     SETTINGS.widget("source", horizontal=True)
-    image = None
+    image, image_key = None, None  # the key names the image for the cached pictures (no hashing of pixels)
     if st.session_state.source == "sample":
         SETTINGS.widget("sample")
-        image = images.sample(st.session_state.sample)
+        image, image_key = images.sample(st.session_state.sample), ("sample", st.session_state.sample)
     elif st.session_state.source == "digit":
         SETTINGS.widget("digit")
         image, label = images.digit(st.session_state.digit)
+        image_key = ("digit", int(st.session_state.digit) % 10000)
         st.caption(f"This digit is a {label}.")
     elif st.session_state.source == "draw":
         from streamlit_drawable_canvas import st_canvas  # import only inside a running page
@@ -72,13 +68,15 @@ with left:
         drawn = canvas.image_data if canvas is not None else None
         if drawn is not None and drawn[..., :3].max() > 0:
             image = images.from_drawing(drawn)
+            image_key = ("draw", hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest())
         else:
             st.info("Draw something with the mouse or a finger; its feature map appears below.")
     else:
         upload = st.file_uploader("An image file (PNG or JPEG)", type=None)
         if upload is not None:
             try:
-                image = images.load_upload(upload.getvalue())
+                image = uploaded_image(upload.file_id, upload.getvalue())
+                image_key = ("upload", upload.file_id)
             except images.ImageError as err:
                 messages.error(err)
         else:
@@ -117,19 +115,19 @@ with right:
 # ---------------------------------------------------------------- the result
 if image is not None and kernel is not None:
     try:
-        out, out_img = feature_map(image, kernel, st.session_state.convolve, st.session_state.mode)
+        lo, hi, out_picture = feature_map(image_key, image, kernel, st.session_state.convolve, st.session_state.mode)
     except ValueError as err:
         messages.error(err)
     else:
         c1, c2, c3 = st.columns([2, 1, 2])
-        c1.image(map_image(image, width=360, signed=False), caption=f"input, {image.shape[1]} x {image.shape[0]}")
+        c1.image(input_picture(image_key, image), caption=f"input, {image.shape[1]} x {image.shape[0]}")
         shown = filters.flip(kernel) if st.session_state.convolve else kernel
         if kernel.shape[0] <= 7:
             c2.markdown(grid_html(shown, fmt="{:.3g}", caption="kernel as applied"), unsafe_allow_html=True)
         else:
             c2.image(map_image(shown, width=160), caption=f"kernel {kernel.shape[0]} x {kernel.shape[1]} as applied")
-        c3.image(out_img, caption=f"feature map, from {out.min():.3g} (blue) to {out.max():.3g} (red)"
-                 if out.min() < 0 else f"feature map, from {out.min():.3g} to {out.max():.3g}")
+        c3.image(out_picture, caption=f"feature map, from {lo:.3g} (blue) to {hi:.3g} (red)"
+                 if lo < 0 else f"feature map, from {lo:.3g} to {hi:.3g}")
         symmetric = np.allclose(kernel, filters.flip(kernel))
         st.caption("This kernel is symmetric under a half turn, so convolution and cross-correlation "
                    "give the same map." if symmetric else
@@ -143,16 +141,8 @@ st.markdown("The lecture's 5 x 5 binary image and the 3 x 3 X-shaped kernel: mov
 s1, s2 = st.columns(2)
 SETTINGS.widget("row", s1)
 SETTINGS.widget("col", s2)
-i, j = st.session_state.row, st.session_state.col
-win = conv2d_window(examples.IMAGE_5X5, examples.X_KERNEL, i, j)
-out_small = conv2d(examples.IMAGE_5X5[None, None], examples.X_KERNEL[None, None])[0, 0]
-cells = [(r, c) for r in win.rows for c in win.cols]
-st.markdown(side_by_side(
-    grid_html(examples.IMAGE_5X5, highlight=cells, caption="image"), operator("*"),
-    grid_html(examples.X_KERNEL, caption="kernel"), operator("="),
-    grid_html(out_small, highlight=[(i, j)], caption="feature map"),
-), unsafe_allow_html=True)
-terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(win.patch.ravel(), examples.X_KERNEL.ravel()))
-st.markdown(f"Output ({i}, {j}) = {terms} = **{win.total:g}**")
+grids, total = step_through(st.session_state.row, st.session_state.col)
+st.markdown(grids, unsafe_allow_html=True)
+st.markdown(total)
 
 SETTINGS.publish()

@@ -19,6 +19,7 @@ from pages.server.limits import current_limits
 from pages.server.run_queue import SERVER_QUEUE
 from pages.ui import images, messages, params, runs
 from pages.ui.figures import map_image
+from pages.ui.graphs import bar_chart
 from pages.ui.lessons import run_inside_app
 from pages.ui.text import as_text
 from pages.ui.training_views import confusion, curves, digits_row, filters_and_maps, job_status, layer_outputs
@@ -376,7 +377,7 @@ if run is not None and not run.alive and run.snapshot().state in ("finished", "s
         left.image(map_image(example, width=140, signed=False), caption="What the network sees (28 x 28)")
         left.metric("Prediction", classes[int(probs.argmax())])
         left.caption(f"with probability {probs.max():.0%}")
-        right.bar_chart(pd.DataFrame({"probability": probs}, index=classes), height=220)
+        bar_chart(probs, classes, "probability", where=right)
         st.markdown("**Every layer's output**")
         layer_outputs(run.model)
 

@@ -1,13 +1,12 @@
 """Volumes and many filters: an RGB image, K filters of F x F x D, and why sharing weights pays."""
 
-import numpy as np
 import streamlit as st
 
-from engine import conv2d, conv_output_size, filters
+from engine import conv_output_size
 from engine.lessons.stepthrough import params_conv_vs_dense
-from pages.ui import images, messages, params
-from pages.ui.figures import channel_tiles, tile
+from pages.ui import messages, params
 from pages.ui.lessons import run_inside_app
+from pages.ui.volume_views import DEPTH, input_picture, output_picture
 
 run_inside_app()
 st.title("Volumes and many filters")
@@ -36,25 +35,7 @@ SETTINGS.widget("padding", c2)
 SETTINGS.widget("side", c3)
 SETTINGS.widget("seed", c3)
 s = st.session_state
-depth = 3
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def rgb_input(side):
-    """The colour sample photo at side x side (nearest pixels): (3, side, side)."""
-    rgb = images.sample_rgb("hopper")
-    idx = np.linspace(0, rgb.shape[1] - 1, side).astype(int)
-    return np.ascontiguousarray(rgb[:, idx][:, :, idx])
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def feature_volume(side, k, f, stride, padding, seed):
-    x = rgb_input(side)
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal((k, depth, f, f)).astype(np.float32) / f
-    if f == 3:  # one known edge detector among the random filters
-        w[0] = filters.sobel_x()[None]
-    return conv2d(x[None], w, stride=stride, padding=padding)[0]
+depth = DEPTH
 
 
 try:
@@ -82,11 +63,9 @@ if s.f == 1:
     st.info("A 1 x 1 convolution looks at one pixel at a time but across all D channels: it mixes "
             "channels into K new ones, a cheap way to change a volume's depth.")
 
-x = rgb_input(s.side)
-out = feature_volume(s.side, s.k, s.f, s.stride, s.padding, s.seed)
 left, right = st.columns([1, 2])
-left.image(channel_tiles(x), caption="The input volume: its 3 channels (red, green, blue)")
-right.image(tile(out, cols=min(8, s.k), width=min(640, 80 * min(8, s.k)), signed=True),
+left.image(input_picture(s.side), caption="The input volume: its 3 channels (red, green, blue)")
+right.image(output_picture(s.side, s.k, s.f, s.stride, s.padding, s.seed),
             caption=f"The output volume: {s.k} feature maps of {size.size} x {size.size}, one per filter "
                     "(random filters; red positive, blue negative)")
 

@@ -11,6 +11,9 @@
                                 once, for a learner's own classes (default 20)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
+    CONVLAB_PAGE_THREADS        Numba threads a page's own kernels use (default 1, so that pages
+                                beside training do not wait for a second core; read by
+                                pages/ui/lessons.py)
 
 The engine itself reads CONVLAB_MAX_ARRAY_MB, the largest array one computation may make
 (default 1024 MiB; engine/memory.py), in the same way: on every check, so that a notebook or a

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages.ui.graphs import bar_chart
 from pages.ui.figures import grid_html, map_image, overlay, picture, tile, with_box
 
 
@@ -48,7 +49,7 @@ def framed(img, colour=(150, 150, 150)):
 
 
 def class_responses(means, class_names, where=st):
-    where.bar_chart(pd.DataFrame({"average response": means}, index=list(class_names)), height=220)
+    bar_chart(means, class_names, "average response", where=where)
 
 
 def occlusion_and_saliency(image, occlusion, saliency, where=st):

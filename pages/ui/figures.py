@@ -7,6 +7,7 @@ white zero, red positive. Unsigned images are grey.
 """
 
 import html
+import io
 
 import numpy as np
 from matplotlib import colormaps
@@ -53,6 +54,19 @@ def enlarge(img, width):
 def map_image(a, width=280, signed=None, vmax=None):
     """to_rgb then enlarge: ready for st.image."""
     return enlarge(to_rgb(a, signed, vmax), width)
+
+
+def encoded(rgb):
+    """An (H, W, 3) uint8 image as the JPEG bytes st.image makes of an array (quality 100).
+
+    A page keeps these in st.cache_data, so that a rerun that changed nothing about a picture
+    hands st.image the same bytes instead of colouring and encoding the array again.
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buf, format="JPEG", quality=100)
+    return buf.getvalue()
 
 
 def tile(maps, cols=None, gap=1, width=None, signed=None, shared_scale=False):

@@ -1,12 +1,15 @@
 """The lessons in the order a course meets them, for app.py's navigation and the home page, and
 the check every lesson page makes that it runs inside that navigation."""
 
+import functools
 import inspect
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -72,9 +75,18 @@ LESSONS = [
 ]
 
 
+@functools.cache
+def _available():
+    return tuple(lesson for lesson in LESSONS if lesson.exists)
+
+
 def available_lessons():
-    """The lessons whose page file exists, in course order."""
-    return [lesson for lesson in LESSONS if lesson.exists]
+    """The lessons whose page file exists, in course order.
+
+    Looked up once per process: app.py asks on every rerun of every session, and 18 file
+    look-ups took 2-3 ms of each on a busy server.
+    """
+    return list(_available())
 
 
 _through_app = threading.local()  # whether this thread's script run came in through app.py
@@ -93,8 +105,26 @@ def app_navigation():
 ENTRY = "lesson"  # query parameter: the lesson a link opened before app.py had run on this server
 
 
+def page_threads():
+    """Numba threads a page's own kernels use: CONVLAB_PAGE_THREADS, by default 1.
+
+    A page's kernels are small (one image, one digit). Spread over both cores of a server where
+    other sessions train, each parallel kernel waits for its slowest thread, and that thread
+    waits for a core: beside two busy processes the filter page's rerun with a 15 x 15 kernel
+    on a 512 x 512 image took 298 ms (median) on two threads and 108 ms on one
+    (tests/benchmarks/bench_pages.py). Training runs in threads of its own and keeps every core
+    (pages/server/threads.py).
+    """
+    try:
+        wanted = int(os.environ.get("CONVLAB_PAGE_THREADS", "1"))
+    except ValueError:
+        wanted = 1
+    return min(max(wanted, 1), numba.config.NUMBA_NUM_THREADS)
+
+
 def run_inside_app():
-    """Call at the top of every lesson page: make sure the page runs inside app.py.
+    """Call at the top of every lesson page: make sure the page runs inside app.py, on
+    page_threads() Numba threads.
 
     Streamlit finds the pages/ folder and, until one run of app.py has called st.navigation
     on this server, runs a page opened by its own address (a link a teacher shared, say) on
@@ -105,6 +135,7 @@ def run_inside_app():
     the lesson (see open_entry_lesson). A page test runs the page file as the main script: that
     is left alone.
     """
+    numba.set_num_threads(page_threads())  # per thread: this script run's, not training's
     ctx = get_script_run_ctx()
     if getattr(_through_app, "active", False) or ctx is None or Path(ctx.main_script_path).resolve() != APP:
         return

@@ -3,6 +3,7 @@ through Debian's Chromium (never a browser that Playwright would download).
 
     open_page(page, url)       load a URL and wait until Streamlit has finished running the script
     wait_until_idle(page)      wait until the script run after an interaction has finished
+    with rerun(page): ...      change a widget and wait for the rerun it asks for (sliders)
     assert_no_exception(page)  fail if the page shows a Python exception
     screenshot(page, name)     save tests/browser/screenshots/<name>.png
 """
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,28 +61,97 @@ def stop_server(proc):
         proc.kill()
 
 
-def wait_until_idle(page, timeout=60_000):
-    """Wait until the script run has finished and its elements are on the page.
+# Installed before the app's own scripts (open_page, the page fixture): counts the reruns the page
+# asks the server for (BackMsg.rerun_script, field 11: first byte 0x5A) and the script runs the
+# server starts (ForwardMsg.new_session, field 4) and finishes (ForwardMsg.script_finished, field 6:
+# 0 finished, 1 compile error, 2 stopped early for a rerun, 3 fragment finished). A run that ends in
+# st.switch_page stops early and the next one starts at once: the page counts as running until a
+# run really finishes.
+WATCH_RUNS = """(() => {
+    if (window.__convlab) return;
+    const runs = window.__convlab = {requested: 0, running: false, startedFor: 0, finishedFor: -1};
+    const varint = (b, i) => {
+        let v = 0, s = 0, x;
+        do { x = b[i++]; v += (x & 127) * 2 ** s; s += 7; } while (x & 128);
+        return [v, i];
+    };
+    const fields = (b) => {  // the top-level protobuf fields of a message: [[number, varint value or null], ...]
+        const out = []; let i = 0;
+        while (i < b.length) {
+            let tag, v; [tag, i] = varint(b, i);
+            const kind = tag & 7;
+            if (kind === 0) { [v, i] = varint(b, i); out.push([Math.floor(tag / 8), v]); }
+            else if (kind === 2) { [v, i] = varint(b, i); i += v; out.push([Math.floor(tag / 8), null]); }
+            else if (kind === 1) { i += 8; } else if (kind === 5) { i += 4; } else break;
+        }
+        return out;
+    };
+    const received = (event) => {
+        if (!(event.data instanceof ArrayBuffer)) return;
+        for (const [field, value] of fields(new Uint8Array(event.data))) {
+            if (field === 4) { runs.running = true; runs.startedFor = runs.requested; }
+            if (field === 6 && value !== 2) { runs.running = false; runs.finishedFor = runs.startedFor; }
+        }
+    };
+    const Native = window.WebSocket;
+    class Watched extends Native {
+        constructor(...args) { super(...args); this.addEventListener('message', received); }
+        send(data) {
+            const b = data instanceof ArrayBuffer ? new Uint8Array(data)
+                : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+            if (b && b[0] === 0x5A) runs.requested += 1;
+            return super.send(data);
+        }
+    }
+    window.WebSocket = Watched;
+})();"""
 
-    stApp carries the script state ('initial', 'running', 'notRunning', ...); skeletons and
-    stale elements mean a run is still arriving.
+# The page has finished what it was asked for: the last rerun it requested has run to the end
+# (none stopped early for another), the app says it is not running, and no element is a
+# skeleton or stale. Without the watcher (a page opened some other way) only the last part counts.
+IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute('data-test-script-state');
+    const shown = state && !['initial', 'running', 'rerunRequested'].includes(state)
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && !document.querySelector('[data-stale="true"]');
+    const runs = window.__convlab;
+    return Boolean(shown && (!runs || (runs.requested > 0 && !runs.running && runs.finishedFor >= runs.requested)));
+}"""
+
+
+def watch_runs(page):
+    """Count this page's reruns from its next navigation on (see WATCH_RUNS); once per page."""
+    if not getattr(page, "_convlab_watched", False):
+        page.add_init_script(WATCH_RUNS)
+        page._convlab_watched = True
+
+
+def reruns_requested(page):
+    return page.evaluate("() => window.__convlab ? window.__convlab.requested : 0")
+
+
+def wait_until_idle(page, timeout=60_000):
+    """Wait until the script run after an interaction has finished and its elements are on the page.
+
+    A widget that sends its value at once (a button, a radio, Enter in a text box) has asked
+    for its rerun by the time Playwright's click or press returns. A slider waits a moment
+    before it sends: move it inside `with rerun(page):`, which first waits for the request.
     """
-    idle = """() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        const state = app && app.getAttribute('data-test-script-state');
-        return state && !['initial', 'running', 'rerunRequested'].includes(state)
-            && !document.querySelector('[data-testid="stSkeleton"]')
-            && !document.querySelector('[data-stale="true"]');
-    }"""
-    page.wait_for_timeout(300)
-    # twice, with a pause between: a run that ends in a rerun (a page that sends itself back
-    # through app.py) looks idle for a moment before the next run starts
-    for _ in range(2):
-        page.wait_for_function(idle, timeout=timeout)
-        page.wait_for_timeout(300)
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
+@contextmanager
+def rerun(page, timeout=60_000):
+    """Around a widget change: afterwards, wait for the rerun it asks for and for that run's end."""
+    before = reruns_requested(page)
+    yield
+    page.wait_for_function(f"() => !window.__convlab || window.__convlab.requested > {before}", timeout=timeout)
+    wait_until_idle(page, timeout)
 
 
 def open_page(page, url, timeout=60_000):
+    watch_runs(page)
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
     page.wait_for_selector("[data-testid='stMain']", timeout=timeout)
     wait_until_idle(page, timeout)

@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, watch_runs
 
 
 @pytest.fixture(scope="session")
 def app_server():
+    # Kernels compiled here, before the server starts, as the container image does at build time:
+    # with a cold cache (a fresh checkout, an edited kernel) the image filter's kernel alone takes
+    # minutes to compile on a busy machine, which a page's first run must not wait for.
+    from pages.server.warm_up import warm_up
+
+    warm_up()
     port = free_port()
     proc = start_server(port)
     yield f"http://127.0.0.1:{port}"
@@ -36,5 +42,6 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 1600})
     pg = context.new_page()
+    watch_runs(pg)  # wait_until_idle counts the page's script runs
     yield pg
     context.close()

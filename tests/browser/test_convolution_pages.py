@@ -1,6 +1,6 @@
 """The five convolution lessons in a real browser: change one setting on each and check the result."""
 
-from browser_helpers import assert_no_exception, open_page, screenshot, wait_for_images, wait_until_idle
+from browser_helpers import assert_no_exception, open_page, rerun, screenshot, wait_for_images, wait_until_idle
 
 
 def slider(page, label):
@@ -11,9 +11,9 @@ def slider(page, label):
 def nudge(page, label, key, times=1):
     thumb = slider(page, label)
     thumb.focus()
-    for _ in range(times):
-        thumb.press(key)
-    wait_until_idle(page)
+    with rerun(page):
+        for _ in range(times):
+            thumb.press(key)
 
 
 def test_conv1d_new_kernel_gives_new_outputs(app_server, page):

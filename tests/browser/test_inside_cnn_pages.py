@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser_helpers import assert_no_exception, open_page, screenshot, wait_for_images, wait_until_idle
+from browser_helpers import assert_no_exception, open_page, rerun, screenshot, wait_for_images, wait_until_idle
 
 PAGES = ["activations", "pooling", "backprop", "receptive_field"]
 
@@ -10,9 +10,9 @@ PAGES = ["activations", "pooling", "backprop", "receptive_field"]
 def _nudge_first_slider(page, key="ArrowRight", times=1):
     thumb = page.locator("[data-testid='stSlider'] input[type='range']").first
     thumb.focus()
-    for _ in range(times):
-        thumb.press(key)
-    wait_until_idle(page)
+    with rerun(page):
+        for _ in range(times):
+            thumb.press(key)
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -40,8 +40,8 @@ def draw_example(page, points, tries=3):
             page.wait_for_selector("text=This drawing, prepared", timeout=10_000)
             wait_until_idle(page)
             return
-        except Exception:  # noqa: BLE001 - Playwright's timeout: draw again
-            page.wait_for_timeout(1000)
+        except Exception:  # noqa: BLE001 - Playwright's timeout: let the page settle, draw again
+            wait_until_idle(page)
     screenshot(page, "own_classes_stroke_missed")
     raise AssertionError("the canvas never took the stroke")
 

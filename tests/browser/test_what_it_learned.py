@@ -3,7 +3,7 @@ digit drawn on the canvas is read, explained and placed in the feature space."""
 
 import pytest
 
-from browser_helpers import assert_no_exception, open_page, screenshot, wait_for_images, wait_until_idle
+from browser_helpers import assert_no_exception, open_page, rerun, screenshot, wait_for_images, wait_until_idle
 
 
 @pytest.mark.parametrize("view", ["filters", "occlusion", "features"])
@@ -14,8 +14,8 @@ def test_each_view_reacts_to_its_slider(app_server, page, view):
     before = page.url
     thumb = page.locator("[data-testid='stSlider'] input[type='range']").first
     thumb.focus()
-    thumb.press("ArrowLeft" if view == "features" else "ArrowRight")
-    wait_until_idle(page)
+    with rerun(page):
+        thumb.press("ArrowLeft" if view == "features" else "ArrowRight")
     wait_for_images(page)
     assert_no_exception(page)
     assert page.url != before, "the changed setting should be mirrored in the URL"

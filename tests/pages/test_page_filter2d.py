@@ -100,3 +100,44 @@ def test_a_drawing_becomes_a_grey_image():
     grey = images.from_drawing(rgba)
     assert grey.dtype == np.float32 and grey.shape == (4, 4)
     assert grey[1, 2] == 1 and grey.sum() == 1
+
+
+def noisy_png(side, seed):
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (side, side), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_each_upload_gets_its_own_feature_map():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["source"] = "upload"
+    at.run()
+    captions = []
+    for seed in (1, 2, 1):
+        at.get("file_uploader")[0].set_value((f"noise{seed}.png", noisy_png(48, seed), "image/png"))
+        at.run()
+        assert not at.exception and not at.error
+        captions.append([img.caption for element in at.get("image") for img in element.proto.imgs])
+    assert captions[0][0] == "input, 48 x 48"
+    assert captions[0] != captions[1] and captions[0] == captions[2]
+
+
+def test_moving_the_step_through_filters_and_encodes_nothing_again(monkeypatch):
+    from pages.ui import filter_views
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["kernel"] = "gaussian"
+    at.session_state["sigma"] = 1.7  # a map no other test has put in the cache
+    at.run()
+    calls = []
+    real_apply = filter_views.filters.apply
+    monkeypatch.setattr(filter_views.filters, "apply", lambda *a, **k: calls.append("apply") or real_apply(*a, **k))
+    real_encoded = filter_views.encoded
+    monkeypatch.setattr(filter_views, "encoded", lambda rgb: calls.append("encoded") or real_encoded(rgb))
+    for row in (1, 2, 0):
+        at.slider(key="row").set_value(row).run()
+        assert not at.exception
+    assert calls == []
+    at.slider(key="sigma").set_value(1.9).run()
+    assert "apply" in calls and "encoded" in calls  # a new kernel: a new map
