@@ -52,6 +52,7 @@ run: install
 	  --browser.gatherUsageStats false
 
 test: install-test
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests
 
 test-fast: $(VENV)/.installed-test

@@ -6,7 +6,6 @@ thread writes, so nothing races. The innermost loop runs along an output row wit
 kernel tap, which LLVM vectorises.
 """
 
-import numpy as np
 from numba import njit, prange
 
 

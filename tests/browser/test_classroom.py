@@ -32,7 +32,8 @@ def test_a_teacher_sends_two_students_to_a_page(app_server, browser):
         teacher.get_by_role("button", name="Start the class").click()
         teacher.wait_for_selector("text=shown only this once", timeout=30_000)
         wait_until_idle(teacher)
-        code = re.search(r"code \*?\*?([0-9A-Z]{4}-[0-9A-Z]{4})", teacher.locator("[data-testid='stMain']").inner_text()).group(1)
+        board_text = teacher.locator("[data-testid='stMain']").inner_text()
+        code = re.search(r"code \*?\*?([0-9A-Z]{4}-[0-9A-Z]{4})", board_text).group(1)
 
         join(ana, app_server, code, "Ana")
         join(bo, app_server, code, ODD_NAME)

@@ -301,7 +301,8 @@ class WsSession:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
             extra = "".join(f"{k}: {v}\r\n" for k, v in (self.headers or {}).items())
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}Connection: close\r\n\r\n".encode())
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}Connection: close\r\n\r\n"
+            writer.write(request.encode())
             await writer.drain()
             data = await asyncio.wait_for(reader.read(), self.timeout)
         finally:
@@ -755,7 +756,8 @@ def table(s, when=None):
         f"# ConvLab websocket load test ({when or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
         f"{s['sessions']} websocket sessions on one server ({s['sessions'] - s['trainers'] - answering} moving "
-        f"sliders on {', '.join(s['lesson_pages'])}; {in_class}{s['trainers']} training on {s['train_size']:,} digits x "
+        f"sliders on {', '.join(s['lesson_pages'])}; {in_class}{s['trainers']} training on "
+        f"{s['train_size']:,} digits x "
         f"{s['epochs']} epoch(s)), a slider move every {s['think_s']} s per learner, {s['duration_s']} s, "
         f"on {os.cpu_count()} cores ({platform.machine()}); the clients speak Streamlit's websocket "
         f"protocol from one Python process on the same machine (no browsers); load average at the end "
@@ -771,7 +773,8 @@ def table(s, when=None):
         f"| slider change -> updated figure, 95th percentile | {lat['p95_s']} s |",
         f"| slowest slider change | {lat['max_s']} s |",
         f"| slider change -> script_finished only, median / p95 | {srv['median_s']} / {srv['p95_s']} s |",
-        f"| training page refresh (fragment rerun -> finished), median / p95 | {frag['median_s']} / {frag['p95_s']} s |",
+        f"| training page refresh (fragment rerun -> finished), median / p95 "
+        f"| {frag['median_s']} / {frag['p95_s']} s |",
         f"| server start (process to health check) | {s['server_start_s']} s |",
         f"| server memory (RSS) at start / peak | {s['memory_start_mb']} / {s['memory_peak_mb']} MB |",
         f"| server CPU use, average (1.0 = one core busy) | {s['server_cpu_cores']} |",
