@@ -75,7 +75,7 @@ with st.expander("Settings", expanded=True):
 config = current_config()
 try:
     config.validate()
-    preview = build_model(config)
+    preview = build_model(config, weights=False)  # counted, not allocated: on every rerun
 except ValueError as err:
     messages.error(err)
     st.stop()

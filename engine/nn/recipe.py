@@ -97,29 +97,31 @@ class TrainingConfig:
         return self
 
 
-def build_model(cfg, classes=10, in_channels=1):
+def build_model(cfg, classes=10, in_channels=1, weights=True):
     """The network a TrainingConfig describes, for 28x28 images of `classes` classes: the
-    lectures' digit recognizer by default."""
+    lectures' digit recognizer by default. weights=False builds it without its weight arrays,
+    to count and describe it (as the layer calculator does), not to run it."""
     s = cfg.seed
-    layers = [Conv2D(in_channels, cfg.conv1_filters, cfg.conv1_size, padding="same", seed=s)]
+    layers = [Conv2D(in_channels, cfg.conv1_filters, cfg.conv1_size, padding="same", seed=s, weights=weights)]
     if cfg.batch_norm:
-        layers.append(BatchNorm2D(cfg.conv1_filters))
+        layers.append(BatchNorm2D(cfg.conv1_filters, weights=weights))
     layers += [ReLU(), POOLING[cfg.pooling](2)]
     if cfg.dropout and cfg.dropout_conv > 0:
         layers.append(Dropout(cfg.dropout_conv, seed=s + 1))
-    layers.append(Conv2D(cfg.conv1_filters, cfg.conv2_filters, cfg.conv2_size, padding="same", seed=s + 2))
+    layers.append(Conv2D(cfg.conv1_filters, cfg.conv2_filters, cfg.conv2_size, padding="same", seed=s + 2,
+                         weights=weights))
     if cfg.batch_norm:
-        layers.append(BatchNorm2D(cfg.conv2_filters))
+        layers.append(BatchNorm2D(cfg.conv2_filters, weights=weights))
     layers += [ReLU(), POOLING[cfg.pooling](2)]
     if cfg.dropout and cfg.dropout_conv > 0:
         layers.append(Dropout(cfg.dropout_conv, seed=s + 3))
-    layers += [Flatten(), Dense(cfg.conv2_filters * 49, cfg.dense_units, seed=s + 4)]
+    layers += [Flatten(), Dense(cfg.conv2_filters * 49, cfg.dense_units, seed=s + 4, weights=weights)]
     if cfg.batch_norm:
-        layers.append(BatchNorm1D(cfg.dense_units))
+        layers.append(BatchNorm1D(cfg.dense_units, weights=weights))
     layers.append(ReLU())
     if cfg.dropout and cfg.dropout_dense > 0:
         layers.append(Dropout(cfg.dropout_dense, seed=s + 5))
-    layers.append(Dense(cfg.dense_units, classes, seed=s + 6))
+    layers.append(Dense(cfg.dense_units, classes, seed=s + 6, weights=weights))
     return Sequential(layers)
 
 

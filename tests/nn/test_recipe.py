@@ -57,3 +57,12 @@ def test_average_pooling_can_replace_max_pooling():
     nn.fit(model, nn.Adam(model, 1e-3), x, y, epochs=1, batch_size=4)
     with pytest.raises(ValueError, match="pooling must be one of max, average"):
         TrainingConfig(pooling="min").validate()
+
+
+@pytest.mark.parametrize("settings", [{}, {"batch_norm": True}, {"dropout": False, "pooling": "average"}])
+def test_a_network_built_without_weights_counts_and_describes_the_same(settings):
+    cfg = TrainingConfig(**settings)
+    full, counted = build_model(cfg), build_model(cfg, weights=False)
+    assert counted.n_params == full.n_params
+    assert counted.summary((1, 28, 28)) == full.summary((1, 28, 28))
+    assert all(not layer.params for layer in counted.layers)
