@@ -3,6 +3,7 @@
 import streamlit as st
 
 import engine
+from pages.server.leaving import note_session
 from pages.server.session import class_session
 from pages.ui.lessons import app_navigation, available_lessons, open_entry_lesson
 
@@ -16,6 +17,7 @@ for lesson in available_lessons():
     sections.setdefault(lesson.section, []).append(page)
     by_path[lesson.url_path] = page
 
+note_session()  # when this tab closes, what it holds is freed (pages/server/leaving.py)
 with app_navigation():
     current = st.navigation(sections)
     open_entry_lesson(by_path)

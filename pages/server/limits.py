@@ -5,6 +5,9 @@
     CONVLAB_MAX_UPLOAD_MB       largest image upload accepted (default 10)
     CONVLAB_MAX_IMAGE_SIDE      uploads are downscaled so that no side exceeds this (default 512)
     CONVLAB_IDLE_MINUTES        a session's training run is dropped after this idle time (default 30)
+    CONVLAB_LEAVE_SECONDS       a session whose tab has closed is let go after this many seconds:
+                                its runs stop, its queue place and its state are freed (default 120,
+                                Streamlit's own reconnect window; read by pages/server/leaving.py)
     CONVLAB_MAX_EXAMPLES_PER_CLASS  examples a learner's own class may hold (default 200)
     CONVLAB_MAX_EXAMPLES        examples a learner's own data set may hold in all (default 1000)
     CONVLAB_MAX_DATASET_MB      largest data set file loaded, and most image data uploaded at
@@ -43,6 +46,7 @@ class Limits:
     max_upload_mb: int
     max_image_side: int
     idle_minutes: int
+    leave_seconds: int
     max_examples_per_class: int
     max_examples: int
     max_dataset_mb: int
@@ -56,6 +60,7 @@ def current_limits():
         max_upload_mb=_int_from_env("CONVLAB_MAX_UPLOAD_MB", 10),
         max_image_side=_int_from_env("CONVLAB_MAX_IMAGE_SIDE", 512, minimum=16),
         idle_minutes=_int_from_env("CONVLAB_IDLE_MINUTES", 30),
+        leave_seconds=_int_from_env("CONVLAB_LEAVE_SECONDS", 120),
         max_examples_per_class=_int_from_env("CONVLAB_MAX_EXAMPLES_PER_CLASS", 200),
         max_examples=_int_from_env("CONVLAB_MAX_EXAMPLES", 1000),
         max_dataset_mb=_int_from_env("CONVLAB_MAX_DATASET_MB", 20),
