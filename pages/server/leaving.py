@@ -72,6 +72,7 @@ class Departures:
         self._sessions = {}         # session id -> _Watched
         self.released = 0           # sessions let go so far
         self.jobs_stopped = 0       # jobs those sessions still had alive
+        self._memory_to_hand_back = False
         self._thread = None
 
     @property
@@ -112,7 +113,10 @@ class Departures:
                 leaving.append(sid)
         for sid in leaving:
             self._let_go(sid)
-        if leaving and self.queue.running == 0 and self.queue.waiting == 0:
+        # the runs just stopped give their places back at their next step: a later sweep trims
+        self._memory_to_hand_back |= bool(leaving)
+        if self._memory_to_hand_back and self.queue.running == 0 and self.queue.waiting == 0:
+            self._memory_to_hand_back = False
             hand_back_memory()
         return leaving
 
@@ -160,6 +164,7 @@ class Departures:
             "waiting": self.queue.waiting,
             "sessions_released": self.released,
             "jobs_stopped": self.jobs_stopped,
+            "python_objects": len(gc.get_objects()),  # a leak grows it; cheap beside a page's run
         }
 
 
