@@ -5,9 +5,11 @@ import streamlit as st
 import engine
 from pages.server.leaving import note_session
 from pages.server.session import class_session
+from pages.server.threads import limit_malloc_arenas
 from pages.ui.lessons import app_navigation, available_lessons, open_entry_lesson
 
 engine.configure()  # one BLAS thread beside Numba's, kept memory, the widest vectors
+limit_malloc_arenas()  # sessions' threads share two malloc arenas: memory stays level all day
 st.set_page_config(page_title="ConvLab", page_icon="🧮", layout="wide")
 
 sections, by_path = {}, {}

@@ -14,6 +14,11 @@
                                 once, for a learner's own classes (default 20)
     CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
                                 (default 10; 0 turns it off; read by pages/server/threads.py)
+    CONVLAB_MALLOC_ARENAS       glibc malloc arenas the server's threads share, so that memory
+                                stays level as sessions come and go (default 2; 0: glibc's own;
+                                read by pages/server/threads.py)
+    CONVLAB_STATUS_PORT         serve the server's session and queue tables as JSON on
+                                127.0.0.1:PORT (off by default; pages/server/leaving.py)
 
 and for model files uploaded on the compare page (model_limits(); the defaults take the largest
 network the training page builds):
