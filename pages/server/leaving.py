@@ -103,8 +103,9 @@ class Departures:
         leaving = []
         with self._lock:
             items = list(self._sessions.items())
+            for _, watched in items:
+                watched.jobs = [job for job in watched.jobs if job.alive]  # finished jobs: nothing to stop
         for sid, watched in items:
-            watched.jobs = [job for job in watched.jobs if job.alive]  # finished jobs: nothing to stop
             if self._is_connected(sid):
                 watched.gone_since = None
             elif watched.gone_since is None:
@@ -121,6 +122,8 @@ class Departures:
         return leaving
 
     def _let_go(self, sid):
+        if self._is_connected(sid):  # came back a moment ago
+            return
         with self._lock:
             watched = self._sessions.pop(sid, None)
         if watched is None:
