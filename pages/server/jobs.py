@@ -125,7 +125,7 @@ class BackgroundJob:
             self._after_error()
             self._set(state="error", message=f"The {self.what} stopped because of an error on the server "
                                              f"({type(err).__name__}), not because of your settings. "
-                                             "Press Start to try again.")
+                                             "Try again; if it happens again, tell your teacher.")
         finally:
             self.queue.release(self)
 
