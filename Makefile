@@ -6,6 +6,7 @@
 #   make loadtest          30 learners (4 training all along) through Streamlit's websocket protocol,
 #                          then a class of 60 (6 training) with the teacher's board open
 #   make loadtest-browser  the same with 30 headless Chromium sessions on this machine
+#   make soak              200 learners come and go over an hour; the server's memory must not grow
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -15,7 +16,7 @@ PORT   ?= 8501
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 2
 
-.PHONY: run test test-fast lint bench loadtest loadtest-browser install install-test system-packages clean
+.PHONY: run test test-fast lint bench loadtest loadtest-browser soak install install-test system-packages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,10 @@ loadtest: install-test
 
 loadtest-browser: install-test
 	$(PY) tests/loadtest/loadtest.py
+
+# Not part of `make test`: it takes an hour (a 2-minute version is tests/loadtest/test_soak_short.py).
+soak: install-test
+	$(PY) tests/loadtest/soak.py --sessions 200 --minutes 60 --out tests/loadtest/soak_results.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache

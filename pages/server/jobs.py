@@ -8,14 +8,18 @@
 At most CONVLAB_MAX_TRAINING_RUNS jobs train at once on the whole server; the others wait in a
 first-come queue (pages/server/run_queue.py) and know their place. A run longer than
 CONVLAB_MAX_RUN_SECONDS stops by itself, and so does a run that no page has polled for
-CONVLAB_IDLE_MINUTES (its learner has gone). A loss that turns NaN stops the run with a message,
-and the model is put back as it was before the run began. Training threads run at a lower CPU
+CONVLAB_IDLE_MINUTES, and a job whose session has closed stops CONVLAB_LEAVE_SECONDS later
+(pages/server/leaving.py). A loss that turns NaN stops the run with a message (state "failed"),
+and the model is put back as it was before the run began. A bug that raises inside the thread
+ends the job in state "error" with a sentence for the page; the traceback goes to the server's
+log, and the job's place in the queue goes to the next one. Training threads run at a lower CPU
 priority and take one thread while another session's step runs (pages/server/threads.py).
 
 The training itself is the engine's one loop (engine.nn.fit); these jobs add the thread, the
 queue, the limits and the progress a page draws.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -25,9 +29,12 @@ import numpy as np
 from engine import conv2d, datasets, nn
 from engine.lessons import grid_search as grids
 from engine.nn.recipe import augmenter, build_model, callbacks, make_optimizer
+from pages.server import leaving
 from pages.server.limits import current_limits
 from pages.server.run_queue import SERVER_QUEUE
 from pages.server.threads import lower_priority, shared_train_step
+
+log = logging.getLogger("convlab.jobs")
 
 
 class BackgroundJob:
@@ -49,6 +56,7 @@ class BackgroundJob:
         self._progress = progress
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._stop_reason = ""
         self._thread = None
 
     def start(self):
@@ -58,7 +66,13 @@ class BackgroundJob:
         name = "convlab-" + self.what.replace(" ", "-")
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+        leaving.own(self)  # stopped when the session that started it has gone
         return self
+
+    def stop(self, reason=""):
+        """Ask the job to stop at its next step; reason: the message it ends with (a default if empty)."""
+        self._stop_reason = self._stop_reason or reason
+        self._stop.set()
 
     def join(self, timeout=None):
         if self._thread is not None:
@@ -102,14 +116,21 @@ class BackgroundJob:
         """The thread: wait for a place in the queue, do the work, give the place back."""
         lower_priority()
         if not self.queue.acquire(self, self._stop.is_set):
-            self._set(state="stopped", message="Stopped before it started.")
+            self._set(state="stopped", message=self._stop_reason or "Stopped before it started.")
             return
         try:
             self._work()
-        except Exception as err:  # a bug must not take the server down; show it instead
-            self._set(state="failed", message=f"The {self.what} stopped by an unexpected error: {err}")
+        except Exception as err:  # a bug must not take the server down; say so on the page instead
+            log.exception("a %s stopped by an error", self.what)
+            self._after_error()
+            self._set(state="error", message=f"The {self.what} stopped because of an error on the server "
+                                             f"({type(err).__name__}), not because of your settings. "
+                                             "Try again; if it happens again, tell your teacher.")
         finally:
             self.queue.release(self)
+
+    def _after_error(self):
+        """Put things back after a bug stopped the work (subclasses: the model)."""
 
     def _work(self):
         raise NotImplementedError
@@ -119,7 +140,7 @@ class BackgroundJob:
 class Progress:
     """What a page shows; TrainingRun.snapshot() returns a copy."""
 
-    state: str = "new"      # new, queued, running, paused, stopped, finished, failed
+    state: str = "new"      # new, queued, running, paused, stopped, finished, failed, error
     queue_position: int = 0
     step: int = 0
     total_steps: int = 0
@@ -165,7 +186,7 @@ class _Watch(nn.Callback):
                 pass  # paused; a learner who has left does not hold a training place forever
             self.paused_for += time.perf_counter() - t
         if run._stop.is_set():
-            state.stop("Stopped. The model keeps what it learned so far.")
+            state.stop(run._stop_reason or "Stopped. The model keeps what it learned so far.")
         elif run._idle():
             state.stop(run._idle_message())
         elif self.elapsed() > run.max_seconds:
@@ -219,8 +240,8 @@ class TrainingRun(BackgroundJob):
         self._running.set()
         self._set_if("paused", state="running")
 
-    def stop(self):
-        self._stop.set()
+    def stop(self, reason=""):
+        super().stop(reason)
         self._running.set()
 
     # -- internals
@@ -241,9 +262,12 @@ class TrainingRun(BackgroundJob):
         try:
             self._train()
         except nn.NonFiniteLossError as err:
-            for (layer, k), old in zip(self.model.parameters(), self._before):
-                layer.params[k][...] = old
+            self._after_error()
             self._set(state="failed", message=f"Training stopped: {err} The model is back as it was before this run.")
+
+    def _after_error(self):
+        for (layer, k), old in zip(self.model.parameters(), self._before):
+            layer.params[k][...] = old
 
     def _train(self):
         cfg = self.config
@@ -298,7 +322,7 @@ class TrainingRun(BackgroundJob):
 class GridProgress:
     """What a page shows; GridSearch.snapshot() returns a copy."""
 
-    state: str = "new"      # new, queued, running, stopped, finished, failed
+    state: str = "new"      # new, queued, running, stopped, finished, failed, error
     queue_position: int = 0
     total: int = 0          # cells in the grid
     results: list = field(default_factory=list)   # CellResult, in the order they finished
@@ -326,9 +350,9 @@ class GridSearch(BackgroundJob):
         super().__init__(GridProgress(total=len(self.lrs) * len(self.batch_sizes)), queue, data, max_seconds)
         self._reason = ""
 
-    def stop(self):
-        self._reason = self._reason or "Stopped. The cells finished so far are kept."
-        self._stop.set()
+    def stop(self, reason=""):
+        self._reason = self._reason or reason or "Stopped. The cells finished so far are kept."
+        super().stop(reason)
 
     def _copy(self, progress):
         p = replace(progress)

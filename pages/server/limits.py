@@ -5,6 +5,9 @@
     CONVLAB_MAX_UPLOAD_MB       largest image upload accepted (default 10)
     CONVLAB_MAX_IMAGE_SIDE      uploads are downscaled so that no side exceeds this (default 512)
     CONVLAB_IDLE_MINUTES        a session's training run is dropped after this idle time (default 30)
+    CONVLAB_LEAVE_SECONDS       a session whose tab has closed is let go after this many seconds:
+                                its runs stop, its queue place and its state are freed (default 120,
+                                Streamlit's own reconnect window; read by pages/server/leaving.py)
     CONVLAB_MAX_EXAMPLES_PER_CLASS  examples a learner's own class may hold (default 200)
     CONVLAB_MAX_EXAMPLES        examples a learner's own data set may hold in all (default 1000)
     CONVLAB_MAX_DATASET_MB      largest data set file loaded, and most image data uploaded at
@@ -14,6 +17,11 @@
     CONVLAB_PAGE_THREADS        Numba threads a page's own kernels use (default 1, so that pages
                                 beside training do not wait for a second core; read by
                                 pages/ui/lessons.py)
+    CONVLAB_MALLOC_ARENAS       glibc malloc arenas the server's threads share, so that memory
+                                stays level as sessions come and go (default 2; 0: glibc's own;
+                                read by pages/server/threads.py)
+    CONVLAB_STATUS_PORT         serve the server's session and queue tables as JSON on
+                                127.0.0.1:PORT (off by default; pages/server/leaving.py)
 
 The engine itself reads CONVLAB_MAX_ARRAY_MB, the largest array one computation may make
 (default 1024 MiB; engine/memory.py), in the same way: on every check, so that a notebook or a
@@ -50,6 +58,7 @@ class Limits:
     max_upload_mb: int
     max_image_side: int
     idle_minutes: int
+    leave_seconds: int
     max_examples_per_class: int
     max_examples: int
     max_dataset_mb: int
@@ -63,6 +72,7 @@ def current_limits():
         max_upload_mb=_int_from_env("CONVLAB_MAX_UPLOAD_MB", 10),
         max_image_side=_int_from_env("CONVLAB_MAX_IMAGE_SIDE", 512, minimum=16),
         idle_minutes=_int_from_env("CONVLAB_IDLE_MINUTES", 30),
+        leave_seconds=_int_from_env("CONVLAB_LEAVE_SECONDS", 120),
         max_examples_per_class=_int_from_env("CONVLAB_MAX_EXAMPLES_PER_CLASS", 200),
         max_examples=_int_from_env("CONVLAB_MAX_EXAMPLES", 1000),
         max_dataset_mb=_int_from_env("CONVLAB_MAX_DATASET_MB", 20),

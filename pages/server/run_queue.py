@@ -50,5 +50,10 @@ class RunQueue:
         with self._cond:
             return len(self._running)
 
+    @property
+    def waiting(self):
+        with self._cond:
+            return len(self._waiting)
+
 
 SERVER_QUEUE = RunQueue()

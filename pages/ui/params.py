@@ -100,6 +100,14 @@ class Setting:
         return getattr(where, self.widget)(label, **kw)
 
 
+def _fits(setting, value):
+    """Whether a value already in the session may go to this setting's widget."""
+    try:
+        return setting.accepts(value)
+    except TypeError:  # another page's setting of another type under the same key
+        return False
+
+
 class Settings:
     """The settings of one page: restore them from the URL, draw their widgets, publish them."""
 
@@ -116,6 +124,11 @@ class Settings:
     def restore(self):
         """Put each setting into st.session_state once per session: from the URL if valid, else
         the default."""
+        for key, setting in self.settings.items():
+            # pages share some keys ("size" on the filter and the pooling pages): a value another
+            # page allowed may be outside this page's bounds, and its widget would raise
+            if key in st.session_state and not _fits(setting, st.session_state[key]):
+                st.session_state[key] = setting.default
         flag = f"{_RESTORED}:{self.page}"
         if st.session_state.get(flag):
             return

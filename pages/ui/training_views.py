@@ -15,7 +15,7 @@ def job_status(progress, whose):
     if progress.state == "queued":
         st.warning(f"The server is training {SERVER_QUEUE.capacity()} networks already; {whose} is "
                    f"number {progress.queue_position} in the queue and will start by itself.")
-    elif progress.state == "failed":
+    elif progress.state in ("failed", "error"):
         st.error(progress.message)
     elif progress.state == "finished":
         st.success(progress.message)

@@ -37,3 +37,12 @@ def test_thick_borders_are_explained_only_where_window_maxima_have_them():
     assert "thick border" in grid and "3px solid #222" in grid
     grid = markdown_with(run(kind="average"), "gradient each input receives")
     assert "thick border" not in grid and "3px solid #222" not in grid
+
+
+def test_a_window_size_another_page_allowed_does_not_break_the_pooling_page():
+    """The image-filter page's "size" goes up to 7; pooling's window to 4 (the same session key)."""
+    from pagetest import run_page
+
+    at = run_page("pooling.py", size=5)
+    assert not at.exception
+    assert at.session_state["size"] == 2  # this page's default

@@ -142,3 +142,27 @@ def test_average_pooling_is_offered_and_builds_the_same_parameter_count():
     assert not at.exception and not at.error
     assert at.selectbox(key="pooling").value == "average"
     assert any("204,906 parameters" in i.value for i in at.info)
+
+
+def test_a_bug_in_the_training_thread_is_a_sentence_on_the_page_and_start_works_again(monkeypatch):
+    from pages.server import jobs
+
+    def broken_step(model, optimizer, x, y):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(jobs, "shared_train_step", broken_step)
+    at = page()
+    button(at, "Start").click().run()
+    wait_for(at, lambda r: not r.alive)
+    at.run()
+    assert not at.exception  # no traceback on the page ...
+    assert at.session_state["run"].snapshot().state == "error"
+    message = at.error[0].value  # ... a sentence instead
+    assert "error on the server" in message and "not because of your settings" in message
+    assert "Traceback" not in message and not at.metric  # no results for a run that broke
+    assert not button(at, "Start").disabled
+    monkeypatch.undo()  # the bug is gone: the same page trains again
+    button(at, "Start").click().run()
+    wait_for(at, lambda r: not r.alive)
+    at.run()
+    assert not at.exception and "Finished" in at.success[0].value
