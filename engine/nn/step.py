@@ -23,16 +23,16 @@ def train_step(model, optimizer, x, y):
     After engine.configure(), the step runs on one thread or on all of Numba's, whichever has
     been faster lately (engine/runtime.py); the result is the same either way.
     """
+    if not (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)):
+        x = as_float_array(x, "input")  # before np.shape below, which a ragged list would break
     return runtime.run_on_fastest_threads(lambda: _train_step(model, optimizer, x, y),
-                                          key=(id(model), np.shape(x)))
+                                          key=(id(model), x.shape))
 
 
 def _train_step(model, optimizer, x, y):
     advice = (f"the learning rate ({optimizer.lr:g}) is probably too high, so the weights "
               "jumped too far. Try a learning rate 10 times smaller.")
     model.zero_grad()
-    if not (isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64)):
-        x = as_float_array(x, "input")
     if not all_finite(x):
         raise ValueError("the input contains NaN or infinity")
     with np.errstate(over="ignore", invalid="ignore"):
