@@ -39,10 +39,16 @@ def start_server(port, env=None, app="app.py"):
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
+    return wait_until_healthy(proc, port, 60)
+
+
+def wait_until_healthy(proc, port, seconds, why_it_exited=lambda: ""):
+    """proc once the server on port answers /_stcore/health; RuntimeError (with why_it_exited(),
+    e.g. the tail of its log) if it exits first, or after killing it if it does not answer in time."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("the Streamlit server exited while starting")
+            raise RuntimeError(f"the Streamlit server exited while starting{why_it_exited()}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -50,7 +56,7 @@ def start_server(port, env=None, app="app.py"):
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("the Streamlit server did not answer within 60 s")
+    raise RuntimeError(f"the Streamlit server did not answer within {seconds} s")
 
 
 def stop_server(proc):

@@ -19,6 +19,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from browser_helpers import wait_until_healthy  # noqa: E402
 
 # What a line of the server's log looks like when something went wrong: a traceback, a Python
 # exception's name, or a message logged at error level (the format below names the level).
@@ -35,18 +38,7 @@ def start_logged_server(port, status_port, log_path, env=None):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {}), "CONVLAB_STATUS_PORT": str(status_port)})
     log.close()  # the child has its own copy
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Streamlit server exited while starting:\n{Path(log_path).read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the Streamlit server did not answer within 90 s")
+    return wait_until_healthy(proc, port, 90, lambda: f":\n{Path(log_path).read_text()[-2000:]}")
 
 
 def server_status(status_port):
