@@ -5,7 +5,7 @@ import streamlit as st
 import engine
 from pages.server.leaving import note_session
 from pages.server.session import class_session
-from pages.server.threads import limit_malloc_arenas
+from pages.server.threads import PAGES_FIRST, limit_malloc_arenas
 from pages.ui.lessons import app_navigation, available_lessons, open_entry_lesson
 
 engine.configure()  # one BLAS thread beside Numba's, kept memory, the widest vectors
@@ -24,4 +24,5 @@ with app_navigation():
     current = st.navigation(sections)
     open_entry_lesson(by_path)
     class_session(current)  # a student's page activity and the teacher's banner
-    current.run()
+    with PAGES_FIRST.page_running():  # training steps wait for it (pages/server/threads.py)
+        current.run()

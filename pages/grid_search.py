@@ -7,6 +7,7 @@ from engine import datasets
 from engine.lessons import grid_search as grids
 from pages.server.jobs import GridSearch
 from pages.server.run_queue import SERVER_QUEUE
+from pages.server.threads import page_run
 from pages.ui import inputs, messages, params
 from pages.ui.lessons import run_inside_app
 from pages.ui.training_views import job_status
@@ -193,7 +194,7 @@ def live():
     st.session_state.grid_was_active = search.alive
 
 
-st.fragment(run_every=1.0 if active else None)(live)()
+st.fragment(run_every=1.0 if active else None)(page_run(live))()
 
 history = s.get("grid_history", [])
 if history:

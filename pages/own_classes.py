@@ -17,6 +17,7 @@ from engine.preprocess import mnist_style
 from pages.server.jobs import TrainingRun
 from pages.server.limits import current_limits
 from pages.server.run_queue import SERVER_QUEUE
+from pages.server.threads import page_run
 from pages.ui import images, messages, params, runs
 from pages.ui.figures import map_image
 from pages.ui.graphs import bar_chart
@@ -308,7 +309,7 @@ def live():
     s.own_was_active = run.alive
 
 
-st.fragment(run_every=1.0 if active else None)(live)()
+st.fragment(run_every=1.0 if active else None)(page_run(live))()
 
 # ---------------------------------------------------------------- results
 run = s.get("own_run")

@@ -8,6 +8,7 @@ from pages.server import board as boards
 from pages.server import links, session
 from pages.server.classroom import DEFAULT_CLASS_SIZE, LARGEST_CLASS, ClassError
 from pages.server.codes import show_code
+from pages.server.threads import page_run
 from pages.ui import params
 from pages.ui.classroom import board_figures, board_header, pushed_line
 from pages.ui.lessons import available_lessons, run_inside_app
@@ -133,7 +134,7 @@ else:
         st.session_state.code = show_code(board.code)
         board_header(board)
         new_key_note(board.id)
-        st.fragment(run_every=BOARD_SECONDS)(live_board)(board.id)
+        st.fragment(run_every=BOARD_SECONDS)(page_run(live_board))(board.id)
         send_the_class(board)
         end_class(board)
 

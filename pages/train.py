@@ -10,6 +10,7 @@ from engine import datasets, metrics
 from engine.nn.recipe import TrainingConfig, build_model
 from pages.server.jobs import TrainingRun
 from pages.server.run_queue import SERVER_QUEUE
+from pages.server.threads import page_run
 from pages.server.session import record_run
 from pages.ui import messages, params, runs
 from pages.ui.lessons import run_inside_app
@@ -132,7 +133,7 @@ def live():
     st.session_state.was_active = run.alive
 
 
-st.fragment(run_every=1.0 if active else None)(live)()
+st.fragment(run_every=1.0 if active else None)(page_run(live))()
 
 # ---------------------------------------------------------------- results
 run = st.session_state.get("run")

@@ -12,8 +12,11 @@
     CONVLAB_MAX_EXAMPLES        examples a learner's own data set may hold in all (default 1000)
     CONVLAB_MAX_DATASET_MB      largest data set file loaded, and most image data uploaded at
                                 once, for a learner's own classes (default 20)
-    CONVLAB_TRAINING_NICE       CPU niceness of training threads, so that pages come first
-                                (default 10; 0 turns it off; read by pages/server/threads.py)
+    CONVLAB_PAGES_FIRST         a training step waits while pages run, for at most this many times
+                                its previous step (default 2; 0 turns it off; read by
+                                pages/server/threads.py)
+    CONVLAB_TRAINING_NICE       CPU niceness of training threads (default 0: off; read by
+                                pages/server/threads.py)
     CONVLAB_PAGE_THREADS        Numba threads a page's own kernels use (default 1, so that pages
                                 beside training do not wait for a second core; read by
                                 pages/ui/lessons.py)

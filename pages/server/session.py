@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pages.server import classroom, links
 from pages.server.store import SchemaError, Store
+from pages.server.threads import page_run
 
 MEMBER = "_class_member"        # the Member this tab belongs to
 TRIED = "_class_token_tried"    # a token from the address already looked up
@@ -148,7 +149,7 @@ def class_session(page):
         if not _still_here(who, st.session_state[PAGE]):
             _class_over()
     sidebar_line(who, leave_class)
-    st.fragment(run_every=BANNER_SECONDS)(_banner)()
+    st.fragment(run_every=BANNER_SECONDS)(page_run(_banner))()
 
 
 def _banner():
