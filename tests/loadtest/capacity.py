@@ -75,9 +75,8 @@ def write(rows, out, seconds):
         "at once), the others move a slider on a lesson page every 1-3 s. The bar: slider change to "
         f"updated figure (script finished and images downloaded), 95th percentile under {BAR_S:g} s.",
         "",
-        "The machine is shared with other developers' test runs: the load average before the server "
-        "started is their work, not the class's, so the figures are those of a busier server than a "
-        "classroom's.",
+        "The load average before each server started is other work on the machine, not the class's: "
+        "where it is high, the figures are those of a busier server than a classroom's.",
         "",
         "| learners | training | p50 | p95 | slowest | script only p95 | training refresh p95 | changes "
         "| timed out | errors | runs finished | server CPU (cores) | load before / at end | peak memory | |",
