@@ -2,6 +2,7 @@
 
 import ctypes
 import functools
+import math
 import os
 import sys
 import threading
@@ -108,9 +109,10 @@ class PagesFirst:
     until none runs, or for `patience` (CONVLAB_PAGES_FIRST, default 2) times as long as its
     previous step took, so that training keeps at least 1 / (1 + patience) of its time however
     busy the pages are. In a class of 60 with 6 training and the board open
-    (tests/loadtest/ws_loadtest.py), slider changes took 0.63 s at the 95th percentile before
-    and 0.36 s after, and beside two busy processes 2.4 s before and 0.72 s after; the training
-    runs were not slower (their steps run while the pages wait for the learners).
+    (tests/loadtest/class_results.md), slider changes took 0.63 s at the 95th percentile with
+    training niced and not waiting, and 0.41 s with it waiting; beside two busy processes 5.9 s
+    and 0.89 s. The training runs finished sooner, not later: their steps run while the pages
+    wait for the learners.
     """
 
     def __init__(self, patience=None):
@@ -157,10 +159,12 @@ def page_run(function):
 
 
 def _float_from_env(name, default):
+    """A finite number of at least 0 from the environment; `default` for anything else."""
     try:
-        return max(float(os.environ.get(name, default)), 0.0)
+        value = float(os.environ.get(name, default))
     except ValueError:
         return default
+    return max(value, 0.0) if math.isfinite(value) else default
 
 
 PAGES_FIRST = PagesFirst()

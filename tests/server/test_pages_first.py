@@ -56,6 +56,16 @@ def test_patience_zero_turns_it_off(monkeypatch):
     page.join()
 
 
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "soon"])
+def test_a_patience_that_is_not_a_number_is_the_default(monkeypatch, raw):
+    monkeypatch.setenv("CONVLAB_PAGES_FIRST", raw)
+    gate = PagesFirst()
+    page = hold_a_page(gate, 2.0)
+    waited = gate.wait_for_pages(0.1)   # the default, 2 x 0.1 s
+    page.join()
+    assert 0.15 <= waited < 1.5
+
+
 def test_a_fragment_counts_as_a_page_run_and_an_error_ends_it(monkeypatch):
     gate = PagesFirst()
     monkeypatch.setattr(threads, "PAGES_FIRST", gate)
