@@ -4,6 +4,7 @@ through Debian's Chromium (never a browser that Playwright would download).
     open_page(page, url)       load a URL and wait until Streamlit has finished running the script
     wait_until_idle(page)      wait until the script run after an interaction has finished
     with rerun(page): ...      change a widget and wait for the rerun it asks for (sliders)
+    enter_text(page, box, t)   type into a text box, press Enter, wait for that rerun
     assert_no_exception(page)  fail if the page shows a Python exception
     screenshot(page, name)     save tests/browser/screenshots/<name>.png
 """
@@ -72,10 +73,17 @@ def stop_server(proc):
 # server starts (ForwardMsg.new_session, field 4) and finishes (ForwardMsg.script_finished, field 6:
 # 0 finished, 1 compile error, 2 stopped early for a rerun, 3 fragment finished). A run that ends in
 # st.switch_page stops early and the next one starts at once: the page counts as running until a
-# run really finishes.
+# run really finishes. It also notes the time of the latest click or key press and of the latest
+# request: the frontend sends a button's or a text box's rerun a few milliseconds after the event
+# (3-50 ms measured), so a wait that starts at once would otherwise find the page idle before
+# the request has gone.
 WATCH_RUNS = """(() => {
     if (window.__convlab) return;
-    const runs = window.__convlab = {requested: 0, running: false, startedFor: 0, finishedFor: -1};
+    const runs = window.__convlab = {requested: 0, running: false, startedFor: 0, finishedFor: -1,
+                                     inputAt: -1, requestedAt: -1};
+    const input = () => { runs.inputAt = performance.now(); };
+    window.addEventListener('pointerdown', input, true);
+    window.addEventListener('keydown', input, true);
     const varint = (b, i) => {
         let v = 0, s = 0, x;
         do { x = b[i++]; v += (x & 127) * 2 ** s; s += 7; } while (x & 128);
@@ -105,7 +113,7 @@ WATCH_RUNS = """(() => {
         send(data) {
             const b = data instanceof ArrayBuffer ? new Uint8Array(data)
                 : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
-            if (b && b[0] === 0x5A) runs.requested += 1;
+            if (b && b[0] === 0x5A) { runs.requested += 1; runs.requestedAt = performance.now(); }
             return super.send(data);
         }
     }
@@ -113,8 +121,9 @@ WATCH_RUNS = """(() => {
 })();"""
 
 # The page has finished what it was asked for: the last rerun it requested has run to the end
-# (none stopped early for another), the app says it is not running, and no element is a
-# skeleton or stale. Without the watcher (a page opened some other way) only the last part counts.
+# (none stopped early for another), no click or key press of the last half second is still
+# waiting for its request, the app says it is not running, and no element is a skeleton or
+# stale. Without the watcher (a page opened some other way) only the last part counts.
 IDLE = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app && app.getAttribute('data-test-script-state');
@@ -122,7 +131,9 @@ IDLE = """() => {
         && !document.querySelector('[data-testid="stSkeleton"]')
         && !document.querySelector('[data-stale="true"]');
     const runs = window.__convlab;
-    return Boolean(shown && (!runs || (runs.requested > 0 && !runs.running && runs.finishedFor >= runs.requested)));
+    const unsent = runs && runs.inputAt > runs.requestedAt && performance.now() - runs.inputAt < 500;
+    return Boolean(shown && !unsent
+                   && (!runs || (runs.requested > 0 && !runs.running && runs.finishedFor >= runs.requested)));
 }"""
 
 
@@ -140,9 +151,10 @@ def reruns_requested(page):
 def wait_until_idle(page, timeout=60_000):
     """Wait until the script run after an interaction has finished and its elements are on the page.
 
-    A widget that sends its value at once (a button, a radio, Enter in a text box) has asked
-    for its rerun by the time Playwright's click or press returns. A slider waits a moment
-    before it sends: move it inside `with rerun(page):`, which first waits for the request.
+    A button, a radio or Enter in a text box asks for its rerun a few milliseconds after
+    Playwright's click or press returns: the wait counts a click or key press of the last half
+    second without a request as not yet idle. A slider waits longer before it sends: move it
+    inside `with rerun(page):` (or enter_text), which first waits for the request.
     """
     page.wait_for_function(IDLE, timeout=timeout)
 
@@ -154,6 +166,13 @@ def rerun(page, timeout=60_000):
     yield
     page.wait_for_function(f"() => !window.__convlab || window.__convlab.requested > {before}", timeout=timeout)
     wait_until_idle(page, timeout)
+
+
+def enter_text(page, box, text, timeout=60_000):
+    """Type `text` into a text box, press Enter, and wait for the rerun that asks for."""
+    with rerun(page, timeout):
+        box.fill(text)
+        box.press("Enter")
 
 
 def open_page(page, url, timeout=60_000):

@@ -3,7 +3,7 @@ shows them, and a page the teacher sends appears as a banner for both and opens 
 
 import re
 
-from browser_helpers import assert_no_exception, open_page, screenshot, wait_until_idle
+from browser_helpers import assert_no_exception, enter_text, open_page, screenshot, wait_until_idle
 
 ODD_NAME = "<script>window.pwned=1</script> **Bo**"
 
@@ -12,9 +12,7 @@ def join(page, base, code, name):
     open_page(page, base)
     page.get_by_text("In a class? Join it").click()
     page.get_by_label("Class code").fill(code)
-    page.get_by_label("Your name, as the teacher will see it").fill(name)
-    page.get_by_label("Your name, as the teacher will see it").press("Enter")
-    wait_until_idle(page)
+    enter_text(page, page.get_by_label("Your name, as the teacher will see it"), name)
     page.get_by_role("button", name="Join").click()
     page.wait_for_selector("text=You are in the class", timeout=30_000)
     wait_until_idle(page)
@@ -26,9 +24,7 @@ def test_a_teacher_sends_two_students_to_a_page(app_server, browser):
     teacher, ana, bo = (c.new_page() for c in contexts)
     try:
         open_page(teacher, f"{app_server}/teacher")
-        teacher.get_by_label("Name of the class").fill("Period 3")
-        teacher.get_by_label("Name of the class").press("Enter")
-        wait_until_idle(teacher)
+        enter_text(teacher, teacher.get_by_label("Name of the class"), "Period 3")
         teacher.get_by_role("button", name="Start the class").click()
         teacher.wait_for_selector("text=shown only this once", timeout=30_000)
         wait_until_idle(teacher)
@@ -48,10 +44,8 @@ def test_a_teacher_sends_two_students_to_a_page(app_server, browser):
         screenshot(teacher, "class_board")
         assert teacher.evaluate("() => window.pwned") is None and bo.evaluate("() => window.pwned") is None
 
-        teacher.get_by_label("or paste a page's address, with its settings").fill(
-            f"{app_server}/stride_padding?n=7&f=3&stride=3&padding=0")
-        teacher.get_by_label("or paste a page's address, with its settings").press("Enter")
-        wait_until_idle(teacher)
+        enter_text(teacher, teacher.get_by_label("or paste a page's address, with its settings"),
+                   f"{app_server}/stride_padding?n=7&f=3&stride=3&padding=0")
         teacher.get_by_role("button", name="Send the class there").click()
         wait_until_idle(teacher)
         assert_no_exception(teacher)

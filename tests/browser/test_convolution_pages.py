@@ -1,6 +1,7 @@
 """The five convolution lessons in a real browser: change one setting on each and check the result."""
 
-from browser_helpers import assert_no_exception, open_page, rerun, screenshot, wait_for_images, wait_until_idle
+from browser_helpers import (assert_no_exception, enter_text, open_page, rerun, screenshot, wait_for_images,
+                             wait_until_idle)
 
 
 def slider(page, label):
@@ -20,14 +21,10 @@ def test_conv1d_new_kernel_gives_new_outputs(app_server, page):
     open_page(page, f"{app_server}/conv1d")
     assert "0, 1, 1, 3, 5, 2, 8" in page.locator("code").first.inner_text()
     box = page.get_by_role("textbox", name="Kernel w")
-    box.fill("1, 1")
-    box.press("Enter")
-    wait_until_idle(page)
+    enter_text(page, box, "1, 1")
     assert_no_exception(page)
     assert "full  = 0, 1, 3, 5, 7, 4" in page.locator("code").first.inner_text()
-    box.fill("1, x")
-    box.press("Enter")
-    wait_until_idle(page)
+    enter_text(page, box, "1, x")
     assert "'x' in the kernel w is not a number" in page.locator("[data-testid='stAlert']").first.inner_text()
     screenshot(page, "conv1d_bad_kernel")
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from browser_helpers import assert_no_exception, open_page, rerun, screenshot, wait_for_images, wait_until_idle
+from browser_helpers import (assert_no_exception, enter_text, open_page, rerun, screenshot, wait_for_images,
+                             wait_until_idle)
 
 PAGES = ["activations", "pooling", "backprop", "receptive_field"]
 
@@ -61,9 +62,7 @@ def test_check_yourself_gives_feedback_and_keeps_score(app_server, page):
     score = page.locator("[data-testid='stMetricValue']").first
     assert score.inner_text() == "0 of 0"
     box = page.get_by_role("textbox", name="Your answer")
-    box.fill("-1")   # no output size is negative
-    box.press("Enter")
-    wait_until_idle(page)
+    enter_text(page, box, "-1")   # no output size is negative
     page.get_by_role("button", name="Check").click()
     wait_until_idle(page)
     assert_no_exception(page)
