@@ -12,8 +12,8 @@ CONVLAB_IDLE_MINUTES, and a job whose session has closed stops CONVLAB_LEAVE_SEC
 (pages/server/leaving.py). A loss that turns NaN stops the run with a message (state "failed"),
 and the model is put back as it was before the run began. A bug that raises inside the thread
 ends the job in state "error" with a sentence for the page; the traceback goes to the server's
-log, and the job's place in the queue goes to the next one. Training threads run at a lower CPU
-priority and take one thread while another session's step runs (pages/server/threads.py).
+log, and the job's place in the queue goes to the next one. Training steps wait while pages run
+and take one thread while another session's step runs (pages/server/threads.py).
 
 The training itself is the engine's one loop (engine.nn.fit); these jobs add the thread, the
 queue, the limits and the progress a page draws.
