@@ -54,7 +54,7 @@ run: install
 
 test: install-test
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -q -m "not slow" tests
