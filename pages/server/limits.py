@@ -39,6 +39,7 @@ network the training page builds):
     CONVLAB_MAX_MODEL_ACTIVATIONS     values all layers output for one digit (default 200,000)
 """
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -54,6 +55,14 @@ def _int_from_env(name, default, minimum=1):
     return max(value, minimum)
 
 
+def _float_from_env(name, default, minimum=0.0):
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return max(value, minimum) if math.isfinite(value) else default
+
+
 @dataclass(frozen=True)
 class Limits:
     max_training_runs: int
@@ -65,6 +74,7 @@ class Limits:
     max_examples_per_class: int
     max_examples: int
     max_dataset_mb: int
+    pages_first: float
 
 
 def current_limits():
@@ -79,6 +89,7 @@ def current_limits():
         max_examples_per_class=_int_from_env("CONVLAB_MAX_EXAMPLES_PER_CLASS", 200),
         max_examples=_int_from_env("CONVLAB_MAX_EXAMPLES", 1000),
         max_dataset_mb=_int_from_env("CONVLAB_MAX_DATASET_MB", 20),
+        pages_first=_float_from_env("CONVLAB_PAGES_FIRST", 2.0),
     )
 
 

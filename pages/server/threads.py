@@ -2,7 +2,6 @@
 
 import ctypes
 import functools
-import math
 import os
 import sys
 import threading
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 import numba
 
 from engine import nn
+from pages.server.limits import current_limits
 
 
 def lower_priority():
@@ -139,9 +139,10 @@ class PagesFirst:
 
     def wait_for_pages(self, last_step_seconds):
         """Block until no page runs, or for patience x last_step_seconds. Returns seconds waited."""
-        patience = self.patience if self.patience is not None else _float_from_env(
-            "CONVLAB_PAGES_FIRST", 2.0)
-        if not self._running or patience <= 0:
+        if not self._running:
+            return 0.0
+        patience = self.patience if self.patience is not None else current_limits().pages_first
+        if patience <= 0:
             return 0.0
         start = time.perf_counter()
         with self._idle:
@@ -156,15 +157,6 @@ def page_run(function):
         with PAGES_FIRST.page_running():
             return function(*args, **kwargs)
     return run
-
-
-def _float_from_env(name, default):
-    """A finite number of at least 0 from the environment; `default` for anything else."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return max(value, 0.0) if math.isfinite(value) else default
 
 
 PAGES_FIRST = PagesFirst()
